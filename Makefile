@@ -1,0 +1,34 @@
+# Signalpost. `make run` and `make test` need only Python 3.11+; they create .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-sqlite test-postgres lint migrate clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	$(BIN)/flask --app app db upgrade
+
+# The web UI on :5000, one worker and beat; Ctrl-C stops all three.
+run: export WEBHOOK_REQUIRE_HTTPS ?= false
+run: migrate
+	$(BIN)/flask --app app users ensure-admin
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
+
+# The whole suite, on SQLite and, when TEST_POSTGRES_URL is reachable, on PostgreSQL too.
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,72 @@
+"""Signalpost: self-hosted webhook delivery."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+
+from app import config as configuration
+from app.celery_app import celery_init_app
+from app.extensions import csrf, db, login_manager, migrate
+from app.version import __version__
+
+__all__ = ["create_app", "__version__"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application; `config` overrides environment variables (tests use it)."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    try:
+        app.config.update(configuration.load(Path(app.instance_path), config))
+    except configuration.ConfigError as exc:
+        raise SystemExit(f"Signalpost configuration error: {exc}") from None
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    celery_init_app(app)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(_load_user)
+
+
+def _load_user(user_id: str) -> Any:
+    from app.models import User
+
+    return db.session.get(User, int(user_id))
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import users_cli, webhooks_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(webhooks_cli)
+
+
+@sa.event.listens_for(sa.Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite enforces foreign keys only when asked, and needs WAL for web + worker at once."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()

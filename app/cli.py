@@ -1,0 +1,186 @@
+"""Admin commands: `flask users ...` and `flask webhooks ...` (CONTRACT.md section 2)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.services import delivery, events, logs, users, webhooks
+from app.services.errors import ServiceError
+
+users_cli = AppGroup("users", help="Create users and API tokens.")
+webhooks_cli = AppGroup("webhooks", help="Manage webhooks and their deliveries.")
+
+
+def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Show a service's refusal as a one-line error and exit 1, never as a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from None
+
+    return wrapper
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--admin", is_flag=True, help="May see and manage every user's webhooks.")
+@reports_errors
+def create_user(email: str, password: str, admin: bool) -> None:
+    """Create a user who can sign in with EMAIL and the password."""
+    user = users.create_user(email, password, is_admin=admin)
+    click.echo(f"Created user {user.email}{' (admin)' if admin else ''}.")
+
+
+@users_cli.command("ensure-admin")
+@reports_errors
+def ensure_admin() -> None:
+    """Create a first admin when there is none, printing its password once."""
+    created = users.ensure_admin()
+    if created is None:
+        return
+    user, password = created
+    click.echo(f"Created the first admin: {user.email}  password: {password}")
+    click.echo("This password is shown only now.")
+
+
+@users_cli.command("token")
+@click.argument("email")
+@reports_errors
+def create_token(email: str) -> None:
+    """Print a new API token for EMAIL (shown once, stored hashed)."""
+    click.echo(users.create_api_token(users.get_user_by_email(email), name="CLI token"))
+
+
+@webhooks_cli.command("create")
+@click.option("--user", "email", required=True, help="Owner's email.")
+@click.option("--name", required=True)
+@click.option("--url", required=True)
+@click.option("--events", required=True, help="Comma-separated event types.")
+@click.option("--format", "format_name", default="json", show_default=True)
+@reports_errors
+def create_webhook(email: str, name: str, url: str, events: str, format_name: str) -> None:
+    """Register a webhook and print its id and secret (the secret is shown only now)."""
+    owner = users.get_user_by_email(email)
+    event_list = [event.strip() for event in events.split(",") if event.strip()]
+    webhook, secret = webhooks.register_webhook(
+        owner, webhooks.WebhookInput(name=name, url=url, events=event_list, format=format_name)
+    )
+    click.echo(f"id: {webhook.id}")
+    click.echo(f"secret: {secret}")
+
+
+@webhooks_cli.command("list")
+@click.option("--user", "email", help="Only this owner's webhooks.")
+@reports_errors
+def list_webhooks(email: str | None) -> None:
+    """List webhooks with their state and counters."""
+    owner = users.get_user_by_email(email) if email else None
+    for webhook in webhooks.list_webhooks(owner):
+        state = "active" if webhook.is_active else f"disabled ({webhook.disabled_reason})"
+        click.echo(
+            f"{webhook.id}\t{webhook.user.email}\t{webhook.name}\t{webhook.url}\t"
+            f"{','.join(webhook.events)}\t{state}\t"
+            f"ok={webhook.success_count} failed={webhook.failure_count}"
+        )
+
+
+@webhooks_cli.command("trigger")
+@click.argument("event_type")
+@click.option("--user", "email", required=True, help="Owner of the event.")
+@click.option("--data", default="{}", show_default=True, help="The event data, a JSON object.")
+@reports_errors
+def trigger(event_type: str, email: str, data: str) -> None:
+    """Fire an event for one owner; prints the event id and the number of deliveries."""
+    try:
+        parsed = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--data") from None
+    triggered = events.trigger_event(users.get_user_by_email(email), event_type, parsed)
+    click.echo(f"{triggered.event_id} {triggered.deliveries}")
+
+
+@webhooks_cli.command("test")
+@click.argument("webhook_id", type=int)
+@reports_errors
+def test(webhook_id: int) -> None:
+    """Send the test event once, now, and print the answer."""
+    result = delivery.test_webhook(webhooks.get_webhook(webhook_id))
+    click.echo(json.dumps(result, indent=2))
+    if not result["success"]:
+        raise SystemExit(1)
+
+
+@webhooks_cli.command("enable")
+@click.argument("webhook_id", type=int)
+@reports_errors
+def enable(webhook_id: int) -> None:
+    """Enable a webhook and forget its past failures."""
+    webhooks.set_active(webhooks.get_webhook(webhook_id), True)
+    click.echo(f"Webhook {webhook_id} enabled.")
+
+
+@webhooks_cli.command("disable")
+@click.argument("webhook_id", type=int)
+@reports_errors
+def disable(webhook_id: int) -> None:
+    """Disable a webhook: nothing is sent to it until it is enabled."""
+    webhooks.set_active(webhooks.get_webhook(webhook_id), False, reason="Disabled by an admin.")
+    click.echo(f"Webhook {webhook_id} disabled.")
+
+
+@webhooks_cli.command("rotate-secret")
+@click.argument("webhook_id", type=int)
+@reports_errors
+def rotate_secret(webhook_id: int) -> None:
+    """Give a webhook a new secret; the old one keeps signing for 24 hours."""
+    click.echo(webhooks.rotate_secret(webhooks.get_webhook(webhook_id)))
+
+
+@webhooks_cli.command("logs")
+@click.argument("webhook_id", type=int)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
+@reports_errors
+def show_logs(webhook_id: int, limit: int) -> None:
+    """Show a webhook's latest deliveries, newest first, with every attempt."""
+    rows, _ = logs.get_webhook_logs(webhooks.get_webhook(webhook_id), limit=limit)
+    for row in rows:
+        click.echo(
+            f"#{row.id} {row.event_id} {row.event.event_type} {row.status} "
+            f"attempts={row.attempts} created={row.created_at:%Y-%m-%d %H:%M:%S}Z"
+        )
+        for attempt in row.attempt_log:
+            body = (attempt.response_body or "").replace("\n", " ")[:80]
+            click.echo(
+                f"    attempt {attempt.number} at {attempt.started_at:%H:%M:%S}: "
+                f"status={attempt.status_code or '-'} {attempt.duration_ms}ms "
+                f"{attempt.error or ''} {body}".rstrip()
+            )
+
+
+@webhooks_cli.command("purge-logs")
+@click.option("--days", type=click.IntRange(min=0), help="Default: WEBHOOK_LOG_RETENTION_DAYS.")
+def purge_logs(days: int | None) -> None:
+    """Delete finished deliveries older than the retention period."""
+    days = current_app.config["WEBHOOK_LOG_RETENTION_DAYS"] if days is None else days
+    click.echo(f"Purged {logs.purge_logs(days)} deliveries older than {days} days.")
+
+
+@webhooks_cli.command("requeue")
+@click.option("--grace", default=60, show_default=True, type=click.IntRange(min=0),
+              help="Seconds a delivery must have been due before it counts as lost.")
+def requeue(grace: int) -> None:
+    """Re-enqueue deliveries that are due but not queued (after a broker outage)."""
+    count = delivery.requeue_due(timedelta(seconds=grace))
+    click.echo(f"Requeued {count} deliveries.")

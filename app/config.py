@@ -1,0 +1,147 @@
+"""Configuration read from environment variables and checked once, at start-up.
+
+Every variable is documented in README.md. A bad value stops the process with a message that
+names the variable, rather than failing later inside a request or a task.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+
+
+class ConfigError(ValueError):
+    """A configuration variable has a value we cannot use."""
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _int(name: str, raw: str, minimum: int = 0) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _delays(name: str, raw: str) -> tuple[int, ...]:
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    return tuple(_int(name, part) for part in parts)
+
+
+def _rate(name: str, raw: str) -> tuple[int, int]:
+    """Parse `10/minute` into (10, 60)."""
+    periods = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+    count, _, period = raw.partition("/")
+    period = period.strip().lower().rstrip("s")
+    if period not in periods:
+        raise ConfigError(f"{name} must look like 10/minute, not {raw!r}")
+    return _int(name, count.strip(), minimum=1), periods[period]
+
+
+def _instance_secret(instance_path: Path, filename: str, make: Any) -> str:
+    """Read a secret kept in instance/, creating it the first time.
+
+    Several processes (web, worker, beat) may start at once; O_EXCL makes exactly one of them
+    write the file and the others read what it wrote.
+    """
+    path = instance_path / filename
+    instance_path.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            value = path.read_text().strip()
+            if value:
+                return value
+            time.sleep(0.05)
+        raise ConfigError(f"{path} is empty; delete it to have a new one generated") from None
+    value = make()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping from the environment, with test overrides on top."""
+    env: dict[str, Any] = {**os.environ, **(overrides or {})}
+
+    def get(name: str, default: str) -> str:
+        value = env.get(name)
+        return default if value is None or value == "" else str(value)
+
+    database_url = get("DATABASE_URL", f"sqlite:///{instance_path / 'signalpost.sqlite'}")
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    encryption_key = get("WEBHOOK_ENCRYPTION_KEY", "") or _instance_secret(
+        instance_path, "encryption.key", lambda: Fernet.generate_key().decode()
+    )
+    try:
+        Fernet(encryption_key)
+    except (ValueError, TypeError):
+        raise ConfigError(
+            "WEBHOOK_ENCRYPTION_KEY must be a Fernet key: 32 url-safe base64-encoded bytes"
+        ) from None
+
+    rate_count, rate_period = _rate("WEBHOOK_RATE_LIMIT", get("WEBHOOK_RATE_LIMIT", "10/minute"))
+    broker_dir = instance_path / "broker"
+    config: dict[str, Any] = {
+        "SECRET_KEY": get("SECRET_KEY", "")
+        or _instance_secret(instance_path, "secret.key", lambda: secrets.token_hex(32)),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "CELERY_BROKER_URL": get("CELERY_BROKER_URL", "filesystem://localhost/"),
+        "EMBEDDED_BROKER_DIR": str(broker_dir),
+        "REDIS_URL": get("REDIS_URL", "") or None,
+        "WEBHOOK_ENCRYPTION_KEY": encryption_key,
+        "WEBHOOK_RETRY_DELAYS": _delays(
+            "WEBHOOK_RETRY_DELAYS", get("WEBHOOK_RETRY_DELAYS", "60,300,900")
+        ),
+        "WEBHOOK_FAILURE_THRESHOLD": _int(
+            "WEBHOOK_FAILURE_THRESHOLD", get("WEBHOOK_FAILURE_THRESHOLD", "10"), minimum=1
+        ),
+        "WEBHOOK_RATE_LIMIT": (rate_count, rate_period),
+        "WEBHOOK_MAX_PER_USER": _int(
+            "WEBHOOK_MAX_PER_USER", get("WEBHOOK_MAX_PER_USER", "100"), minimum=1
+        ),
+        "WEBHOOK_TIMEOUT": _int("WEBHOOK_TIMEOUT", get("WEBHOOK_TIMEOUT", "10"), minimum=1),
+        "WEBHOOK_MAX_PAYLOAD_BYTES": _int(
+            "WEBHOOK_MAX_PAYLOAD_BYTES", get("WEBHOOK_MAX_PAYLOAD_BYTES", "262144"), minimum=2
+        ),
+        "WEBHOOK_LOG_RETENTION_DAYS": _int(
+            "WEBHOOK_LOG_RETENTION_DAYS", get("WEBHOOK_LOG_RETENTION_DAYS", "30"), minimum=1
+        ),
+        "WEBHOOK_REQUIRE_HTTPS": _bool(
+            "WEBHOOK_REQUIRE_HTTPS", get("WEBHOOK_REQUIRE_HTTPS", "true")
+        ),
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": _bool(
+            "WEBHOOK_ALLOW_PRIVATE_TARGETS", get("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false")
+        ),
+        "MAIL_SERVER": get("MAIL_SERVER", "") or None,
+        "MAIL_PORT": _int("MAIL_PORT", get("MAIL_PORT", "25"), minimum=1),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", get("MAIL_USE_TLS", "false")),
+        "MAIL_USERNAME": get("MAIL_USERNAME", "") or None,
+        "MAIL_PASSWORD": get("MAIL_PASSWORD", "") or None,
+        "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "signalpost@localhost"),
+        "BASE_URL": get("SIGNALPOST_BASE_URL", "http://127.0.0.1:5000"),
+        "TESTING": _bool("TESTING", str(env.get("TESTING", "false"))),
+    }
+    return config

@@ -1,0 +1,1 @@
+"""Plain-Python rules of webhook delivery: no Flask, no Celery, no database session."""

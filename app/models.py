@@ -1,0 +1,197 @@
+"""Database models. They know nothing of services, views or tasks."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes in Python, whatever the database keeps (SQLite keeps no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC was expected")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    webhooks: Mapped[list[Webhook]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API. Only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class Webhook(db.Model):
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    url: Mapped[str] = mapped_column(sa.String(2048))
+    # Fernet tokens of the `whsec_...` secrets; the plaintext is never stored.
+    secret_encrypted: Mapped[str] = mapped_column(sa.Text)
+    previous_secret_encrypted: Mapped[str | None] = mapped_column(sa.Text)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    format: Mapped[str] = mapped_column(sa.String(16), default="json")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(sa.Text)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_triggered: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    success_count: Mapped[int] = mapped_column(default=0)
+    failure_count: Mapped[int] = mapped_column(default=0)
+    consecutive_failures: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="webhooks")
+    subscriptions: Mapped[list[Subscription]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="Subscription.event_type"
+    )
+
+    @property
+    def events(self) -> list[str]:
+        return [subscription.event_type for subscription in self.subscriptions]
+
+
+class Subscription(db.Model):
+    """One event type one webhook listens to.
+
+    `user_id` is copied from the webhook so that the subscribers of (owner, event type) are
+    one index lookup, whatever the number of webhooks in the database.
+    """
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (sa.Index("ix_subscriptions_user_event", "user_id", "event_type"),)
+
+    webhook_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("webhooks.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_type: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+
+
+class Event(db.Model):
+    """An event as its owner fired it, stored once whatever the number of deliveries."""
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    event_type: Mapped[str] = mapped_column(sa.String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for its first attempt
+    SENDING = "sending"  # a worker holds the lease and is sending it now
+    SCHEDULED = "scheduled"  # an attempt failed; the next one is due at next_attempt_at
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # the last attempt failed; no more are made
+    SKIPPED = "skipped"  # the webhook was disabled before the delivery was sent
+
+
+# A delivery in one of these states still has an attempt to come.
+OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SCHEDULED, DeliveryStatus.SENDING)
+
+
+class WebhookEvent(db.Model):
+    """The delivery log: one event for one webhook, across all its attempts."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (sa.Index("ix_webhook_events_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("webhooks.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(sa.String(16), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    status_code: Mapped[int | None]
+    response_body: Mapped[str | None] = mapped_column(sa.Text)
+    success: Mapped[bool | None]
+    duration_ms: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    webhook: Mapped[Webhook] = relationship()
+    event: Mapped[Event] = relationship()
+    attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="DeliveryAttempt.number"
+    )
+
+
+class DeliveryAttempt(db.Model):
+    """One HTTP request made for a delivery."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (sa.UniqueConstraint("webhook_event_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("webhook_events.id", ondelete="CASCADE")
+    )
+    number: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status_code: Mapped[int | None]
+    response_body: Mapped[str | None] = mapped_column(sa.Text)
+    duration_ms: Mapped[int]
+    error: Mapped[str | None] = mapped_column(sa.Text)

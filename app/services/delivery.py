@@ -1,0 +1,277 @@
+"""Delivering one event to one webhook: claim, sign, send, log, schedule the next attempt.
+
+The database is the source of truth. A delivery is claimed with a conditional UPDATE (a lease)
+before it is sent, so a duplicate queue message, a requeue or a second worker finds nothing to
+do while another holds it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.domain import sender
+from app.domain.catalog import TEST_EVENT
+from app.domain.payload import CONTENT_TYPE, envelope, render
+from app.domain.retry import RetryPolicy, is_success, parse_retry_after
+from app.domain.signing import signature_headers
+from app.domain.urls import url_problem
+from app.extensions import db
+from app.models import (
+    OPEN_STATUSES,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Event,
+    Webhook,
+    WebhookEvent,
+    utcnow,
+)
+from app.services import notices, queue
+from app.services.events import new_event_id
+from app.services.webhooks import signing_secrets
+from app.version import __version__
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"Signalpost-Webhooks/{__version__}"
+# A message may arrive a little before its countdown ends when worker clocks differ.
+EARLY_TOLERANCE = timedelta(seconds=2)
+# A delivery left `sending` by a dead worker is picked up again after its lease; a missed
+# queue message (broker outage, lost Redis data) once it has been due this long.
+REQUEUE_GRACE = timedelta(seconds=60)
+REQUEUE_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one call to `attempt_delivery`."""
+
+    status: str | None  # None when there was nothing to send (already done, or held elsewhere)
+    retry_in: int | None = None  # seconds to the next attempt, when one is scheduled
+
+
+def retry_policy() -> RetryPolicy:
+    return RetryPolicy(current_app.config["WEBHOOK_RETRY_DELAYS"])
+
+
+def _lease() -> timedelta:
+    # Longer than any one attempt can take, so a live worker never loses its lease mid-send.
+    return timedelta(seconds=3 * current_app.config["WEBHOOK_TIMEOUT"] + 30)
+
+
+def build_request(webhook: Webhook, event: Event, sent_at: int) -> tuple[bytes, dict[str, str]]:
+    """The exact body and headers of one attempt; the signatures cover these bytes."""
+    document = envelope(event.id, event.event_type, event.created_at, event.data)
+    body = render(webhook.format, document)
+    headers = {
+        "Content-Type": CONTENT_TYPE,
+        "User-Agent": USER_AGENT,
+        "X-Webhook-Event": event.event_type,
+        **signature_headers(signing_secrets(webhook), event.id, sent_at, body),
+    }
+    return body, headers
+
+
+def _send(webhook: Webhook, event: Event) -> tuple[datetime, sender.AttemptResult]:
+    started_at = utcnow()
+    problem = url_problem(webhook.url, require_https=current_app.config["WEBHOOK_REQUIRE_HTTPS"])
+    if problem:
+        return started_at, sender.AttemptResult(
+            None, None, 0, f"URL refused: {problem}", refused=True
+        )
+    body, headers = build_request(webhook, event, int(time.time()))
+    # Nothing of the session is held across the HTTP call: it may last WEBHOOK_TIMEOUT.
+    db.session.commit()
+    result = sender.post(webhook.url, body, headers, current_app.config["WEBHOOK_TIMEOUT"])
+    return started_at, result
+
+
+def _log_attempt(
+    delivery: WebhookEvent, started_at: datetime, result: sender.AttemptResult, status: str
+) -> None:
+    delivery.attempts += 1
+    delivery.attempt_log.append(
+        DeliveryAttempt(
+            number=delivery.attempts,
+            started_at=started_at,
+            status_code=result.status_code,
+            response_body=result.response_body,
+            duration_ms=result.duration_ms,
+            error=result.error,
+        )
+    )
+    delivery.status = status
+    delivery.status_code = result.status_code
+    delivery.response_body = result.response_body
+    delivery.duration_ms = result.duration_ms
+    delivery.error = result.error
+    delivery.success = is_success(result.status_code)
+    delivery.lease_until = None
+
+
+def _claim(delivery_id: int) -> bool:
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(WebhookEvent)
+        .where(
+            WebhookEvent.id == delivery_id,
+            WebhookEvent.status.in_(OPEN_STATUSES),
+            sa.or_(WebhookEvent.lease_until.is_(None), WebhookEvent.lease_until < now),
+            sa.or_(
+                WebhookEvent.next_attempt_at.is_(None),
+                WebhookEvent.next_attempt_at <= now + EARLY_TOLERANCE,
+            ),
+        )
+        .values(status=DeliveryStatus.SENDING, lease_until=now + _lease())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def attempt_delivery(delivery_id: int) -> Outcome:
+    """Make the next attempt of a delivery, if it is due and nobody else holds it."""
+    if not _claim(delivery_id):
+        return Outcome(None)
+    delivery = db.session.get(WebhookEvent, delivery_id)
+    if delivery is None:  # its webhook was deleted between claim and load
+        return Outcome(None)
+    webhook, event = delivery.webhook, delivery.event
+    if not webhook.is_active:
+        delivery.status = DeliveryStatus.SKIPPED
+        delivery.error = webhook.disabled_reason or "The webhook is disabled."
+        delivery.lease_until = None
+        db.session.commit()
+        return Outcome(DeliveryStatus.SKIPPED)
+
+    started_at, result = _send(webhook, event)
+    delay = None if result.refused else retry_policy().next_delay(
+        delivery.attempts + 1,
+        result.status_code,
+        parse_retry_after(result.retry_after, utcnow()),
+    )
+    if is_success(result.status_code):
+        status = DeliveryStatus.SUCCEEDED
+    elif delay is None:
+        status = DeliveryStatus.FAILED
+    else:
+        status = DeliveryStatus.SCHEDULED
+        delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    _log_attempt(delivery, started_at, result, status)
+    _count(webhook.id, status, result.error)
+    db.session.commit()
+    log.info(
+        "delivery %s event=%s webhook=%s attempt=%s status=%s code=%s",
+        delivery_id, event.id, webhook.id, delivery.attempts, status, result.status_code,
+    )
+    return Outcome(status, delay)
+
+
+def _count(webhook_id: int, status: str, error: str | None) -> None:
+    """Update the webhook's counters in SQL, so concurrent workers never lose an increment."""
+    now = utcnow()
+    table = Webhook.__table__
+    where = table.c.id == webhook_id
+    if status == DeliveryStatus.SCHEDULED:
+        db.session.execute(sa.update(table).where(where).values(last_triggered=now))
+    elif status == DeliveryStatus.SUCCEEDED:
+        db.session.execute(
+            sa.update(table)
+            .where(where)
+            .values(
+                success_count=table.c.success_count + 1, consecutive_failures=0, last_triggered=now
+            )
+        )
+    elif status == DeliveryStatus.FAILED:
+        failures = db.session.execute(
+            sa.update(table)
+            .where(where)
+            .values(
+                failure_count=table.c.failure_count + 1,
+                consecutive_failures=table.c.consecutive_failures + 1,
+                last_triggered=now,
+            )
+            .returning(table.c.consecutive_failures)
+        ).scalar_one()
+        if failures >= current_app.config["WEBHOOK_FAILURE_THRESHOLD"]:
+            _disable_for_failures(webhook_id, failures, error)
+
+
+def _disable_for_failures(webhook_id: int, failures: int, error: str | None) -> None:
+    table = Webhook.__table__
+    reason = f"Disabled after {failures} consecutive failed deliveries. Last error: {error}"
+    disabled = db.session.execute(
+        sa.update(table)
+        .where(table.c.id == webhook_id, table.c.is_active.is_(True))
+        .values(is_active=False, disabled_reason=reason, disabled_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    if disabled == 1:  # only the worker that flipped it tells the owner
+        webhook = db.session.get(Webhook, webhook_id)
+        if webhook is not None:
+            db.session.refresh(webhook)
+            notices.webhook_disabled(webhook, error)
+
+
+def test_webhook(webhook: Webhook) -> dict[str, Any]:
+    """Send the `test` event once, now, and report what the endpoint answered.
+
+    It is logged like any delivery but is not retried and does not move the counters.
+    """
+    now = utcnow()
+    event = Event(
+        id=new_event_id(),
+        user_id=webhook.user_id,
+        event_type=TEST_EVENT,
+        data={"test": True, "message": "Webhook configuration verified", "webhook": webhook.name},
+        created_at=now,
+    )
+    delivery = WebhookEvent(
+        webhook=webhook, event=event, status=DeliveryStatus.SENDING, next_attempt_at=now
+    )
+    db.session.add_all([event, delivery])
+    started_at, result = _send(webhook, event)
+    status = DeliveryStatus.SUCCEEDED if is_success(result.status_code) else DeliveryStatus.FAILED
+    _log_attempt(delivery, started_at, result, status)
+    db.session.commit()
+    return {
+        "success": delivery.success,
+        "status_code": result.status_code,
+        "response_body": result.response_body,
+        "duration_ms": result.duration_ms,
+        "error": result.error,
+    }
+
+
+def requeue_due(grace: timedelta = REQUEUE_GRACE) -> int:
+    """Queue again what is due and evidently not queued; returns how many.
+
+    Sending twice is harmless: the claim lets only one message through.
+    """
+    now = utcnow()
+    due = (
+        sa.select(WebhookEvent.id)
+        .where(
+            sa.or_(
+                sa.and_(
+                    WebhookEvent.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SCHEDULED]),
+                    WebhookEvent.next_attempt_at <= now - grace,
+                ),
+                sa.and_(
+                    WebhookEvent.status == DeliveryStatus.SENDING,
+                    WebhookEvent.lease_until < now,
+                ),
+            )
+        )
+        .order_by(WebhookEvent.next_attempt_at)
+        .limit(REQUEUE_BATCH)
+    )
+    ids = list(db.session.scalars(due))
+    db.session.commit()
+    return queue.enqueue_deliveries(ids)

@@ -1,0 +1,101 @@
+"""Reading and purging the delivery log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from app.domain.payload import envelope
+from app.extensions import db
+from app.models import OPEN_STATUSES, DeliveryAttempt, Event, Webhook, WebhookEvent, utcnow
+
+PURGE_BATCH = 1000
+
+
+def get_webhook_logs(
+    webhook: Webhook, limit: int = 50, before: int | None = None
+) -> tuple[list[WebhookEvent], int | None]:
+    """Deliveries newest first, `limit` at a time; returns them and the cursor of the next page."""
+    query = (
+        sa.select(WebhookEvent)
+        .where(WebhookEvent.webhook_id == webhook.id)
+        .options(selectinload(WebhookEvent.event), selectinload(WebhookEvent.attempt_log))
+        .order_by(WebhookEvent.id.desc())
+        .limit(limit + 1)
+    )
+    if before is not None:
+        query = query.where(WebhookEvent.id < before)
+    rows = list(db.session.scalars(query))
+    next_cursor = rows[limit - 1].id if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def log_as_dict(delivery: WebhookEvent) -> dict[str, Any]:
+    event = delivery.event
+    return {
+        "id": delivery.id,
+        "event_id": event.id,
+        "event_type": event.event_type,
+        "payload": envelope(event.id, event.event_type, event.created_at, event.data),
+        "status": delivery.status,
+        "status_code": delivery.status_code,
+        "response_body": delivery.response_body,
+        "success": delivery.success,
+        "attempts": delivery.attempts,
+        "duration_ms": delivery.duration_ms,
+        "error": delivery.error,
+        "next_attempt_at": _iso(delivery.next_attempt_at),
+        "created_at": _iso(delivery.created_at),
+        "attempt_log": [
+            {
+                "number": attempt.number,
+                "time": _iso(attempt.started_at),
+                "status": attempt.status_code,
+                "duration_ms": attempt.duration_ms,
+                "error": attempt.error,
+                "response_body": attempt.response_body,
+            }
+            for attempt in delivery.attempt_log
+        ],
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def purge_logs(days: int) -> int:
+    """Delete finished deliveries older than `days`, a batch at a time; returns how many.
+
+    Small batches keep each transaction short, so a large table is never locked for long.
+    Events left with no delivery are deleted too.
+    """
+    cutoff = utcnow() - timedelta(days=days)
+    purged = 0
+    while True:
+        ids = list(
+            db.session.scalars(
+                sa.select(WebhookEvent.id)
+                .where(WebhookEvent.created_at < cutoff, WebhookEvent.status.not_in(OPEN_STATUSES))
+                .limit(PURGE_BATCH)
+            )
+        )
+        if not ids:
+            break
+        db.session.execute(
+            sa.delete(DeliveryAttempt).where(DeliveryAttempt.webhook_event_id.in_(ids))
+        )
+        db.session.execute(sa.delete(WebhookEvent).where(WebhookEvent.id.in_(ids)))
+        db.session.commit()
+        purged += len(ids)
+    orphaned = (
+        sa.select(Event.id)
+        .where(Event.created_at < cutoff)
+        .where(~sa.exists().where(WebhookEvent.event_id == Event.id))
+    )
+    db.session.execute(sa.delete(Event).where(Event.id.in_(orphaned)))
+    db.session.commit()
+    return purged

@@ -1,0 +1,200 @@
+"""Registering, changing and looking up webhooks. One validation path for every caller."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.domain import signing
+from app.domain.catalog import unknown_event_types
+from app.domain.payload import FORMATS
+from app.domain.secretbox import SecretBox
+from app.domain.urls import url_problem
+from app.extensions import db
+from app.models import Subscription, User, Webhook, utcnow
+from app.services.errors import Conflict, NotFound, ValidationError
+
+NAME_MAX_LENGTH = 100
+# A rotated-out secret keeps signing this long, so receivers can switch without losing events.
+ROTATION_OVERLAP = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class WebhookInput:
+    """What an owner may set on a webhook; None means "leave as it is" on update."""
+
+    name: str | None = None
+    url: str | None = None
+    events: list[str] | None = None
+    format: str | None = None
+    is_active: bool | None = None
+
+
+def _secret_box() -> SecretBox:
+    return SecretBox(current_app.config["WEBHOOK_ENCRYPTION_KEY"])
+
+
+def validate(data: WebhookInput, *, creating: bool) -> None:
+    """Raise ValidationError naming every bad field at once."""
+    problems: dict[str, list[str]] = {}
+    if creating or data.name is not None:
+        name = (data.name or "").strip()
+        if not name:
+            problems["name"] = ["Enter a name."]
+        elif len(name) > NAME_MAX_LENGTH:
+            problems["name"] = [f"Use at most {NAME_MAX_LENGTH} characters."]
+    if creating or data.url is not None:
+        problem = url_problem(
+            (data.url or "").strip(), require_https=current_app.config["WEBHOOK_REQUIRE_HTTPS"]
+        )
+        if problem:
+            problems["url"] = [problem]
+    if creating or data.events is not None:
+        events = data.events or []
+        unknown = unknown_event_types(events)
+        if not events:
+            problems["events"] = ["Choose at least one event type."]
+        elif unknown:
+            problems["events"] = [f"Unknown event type: {', '.join(unknown)}."]
+    if data.format is not None and data.format not in FORMATS:
+        problems["format"] = [f"Choose one of: {', '.join(FORMATS)}."]
+    if problems:
+        raise ValidationError.from_fields(problems)
+
+
+def _set_subscriptions(webhook: Webhook, events: Iterable[str]) -> None:
+    wanted = sorted(set(events))
+    webhook.subscriptions = [
+        Subscription(event_type=event, user_id=webhook.user_id) for event in wanted
+    ]
+
+
+def register_webhook(user: User, data: WebhookInput) -> tuple[Webhook, str]:
+    """Create a webhook; returns it with its secret, which is shown to the owner only now."""
+    validate(data, creating=True)
+    limit = current_app.config["WEBHOOK_MAX_PER_USER"]
+    count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Webhook).where(Webhook.user_id == user.id)
+    )
+    if count is not None and count >= limit:
+        raise Conflict(f"You already have {count} webhooks, the most allowed is {limit}.")
+    secret = signing.generate_secret()
+    webhook = Webhook(
+        user_id=user.id,
+        name=(data.name or "").strip(),
+        url=(data.url or "").strip(),
+        secret_encrypted=_secret_box().seal(secret),
+        format=data.format or "json",
+        is_active=True if data.is_active is None else data.is_active,
+    )
+    _set_subscriptions(webhook, data.events or [])
+    db.session.add(webhook)
+    db.session.commit()
+    return webhook, secret
+
+
+def update_webhook(webhook: Webhook, data: WebhookInput) -> Webhook:
+    validate(data, creating=False)
+    if data.name is not None:
+        webhook.name = data.name.strip()
+    if data.url is not None:
+        webhook.url = data.url.strip()
+    if data.format is not None:
+        webhook.format = data.format
+    if data.events is not None:
+        _set_subscriptions(webhook, data.events)
+    if data.is_active is not None:
+        set_active(webhook, data.is_active, commit=False)
+    db.session.commit()
+    return webhook
+
+
+def set_active(webhook: Webhook, active: bool, *, reason: str | None = None, commit=True) -> None:
+    """Enable or disable by hand. Enabling forgives past failures."""
+    if active:
+        webhook.is_active = True
+        webhook.disabled_reason = None
+        webhook.disabled_at = None
+        webhook.consecutive_failures = 0
+    elif webhook.is_active:
+        webhook.is_active = False
+        webhook.disabled_reason = reason or "Disabled by its owner."
+        webhook.disabled_at = utcnow()
+    if commit:
+        db.session.commit()
+
+
+def delete_webhook(webhook: Webhook) -> None:
+    db.session.delete(webhook)
+    db.session.commit()
+
+
+def get_webhook(webhook_id: int, owner: User | None = None) -> Webhook:
+    """The webhook, when it exists and (if an owner is given) belongs to that owner."""
+    query = sa.select(Webhook).where(Webhook.id == webhook_id)
+    if owner is not None:
+        query = query.where(Webhook.user_id == owner.id)
+    webhook = db.session.scalar(query)
+    if webhook is None:
+        raise NotFound(f"No webhook with id {webhook_id}.")
+    return webhook
+
+
+def list_webhooks(owner: User | None = None) -> list[Webhook]:
+    query = sa.select(Webhook).order_by(Webhook.id)
+    if owner is not None:
+        query = query.where(Webhook.user_id == owner.id)
+    return list(db.session.scalars(query))
+
+
+def reveal_secret(webhook: Webhook) -> str:
+    return _secret_box().open(webhook.secret_encrypted)
+
+
+def signing_secrets(webhook: Webhook) -> list[str]:
+    """Secrets that sign a delivery now: the current one, and the previous one while it overlaps."""
+    box = _secret_box()
+    secrets_in_force = [box.open(webhook.secret_encrypted)]
+    expires = webhook.previous_secret_expires_at
+    if webhook.previous_secret_encrypted and expires and expires > utcnow():
+        secrets_in_force.append(box.open(webhook.previous_secret_encrypted))
+    return secrets_in_force
+
+
+def rotate_secret(webhook: Webhook) -> str:
+    """Give the webhook a new secret; the old one keeps signing for ROTATION_OVERLAP."""
+    secret = signing.generate_secret()
+    webhook.previous_secret_encrypted = webhook.secret_encrypted
+    webhook.previous_secret_expires_at = utcnow() + ROTATION_OVERLAP
+    webhook.secret_encrypted = _secret_box().seal(secret)
+    db.session.commit()
+    return secret
+
+
+def as_dict(webhook: Webhook, *, secret: str | None = None) -> dict[str, Any]:
+    """The contract's webhook object; the secret is masked unless given in full."""
+    return {
+        "id": webhook.id,
+        "name": webhook.name,
+        "url": webhook.url,
+        "events": webhook.events,
+        "format": webhook.format,
+        "is_active": webhook.is_active,
+        "disabled_reason": webhook.disabled_reason,
+        "last_triggered": _iso(webhook.last_triggered),
+        "success_count": webhook.success_count,
+        "failure_count": webhook.failure_count,
+        "consecutive_failures": webhook.consecutive_failures,
+        "secret": secret if secret is not None else signing.mask(reveal_secret(webhook)),
+        "created_at": _iso(webhook.created_at),
+        "updated_at": _iso(webhook.updated_at),
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,36 @@
+"""Celery settings: the one place for broker options, routes and the beat schedule.
+
+The broker URL itself comes from CELERY_BROKER_URL (see app/celery_app.py), so that the web
+process, the workers and beat always agree on it.
+"""
+
+from celery.schedules import crontab
+
+# A task is acknowledged only after it ran, and given back if its worker dies mid-run, so a
+# killed worker loses no delivery; the delivery's lease in the database stops a double send.
+task_acks_late = True
+task_reject_on_worker_lost = True
+worker_prefetch_multiplier = 1
+task_ignore_result = True
+
+# Redis hands an unacknowledged message to another worker after this long. It must be well
+# above the longest countdown (retries up to 15 min, Retry-After up to 1 h), otherwise a
+# message still waiting for its countdown is delivered twice.
+broker_transport_options = {"visibility_timeout": 4 * 3600}
+
+# When the broker is down at trigger time, give up quickly: the deliveries are already stored
+# and the requeue task sends them once it is back.
+task_publish_retry_policy = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+broker_connection_retry_on_startup = True
+
+beat_schedule = {
+    "requeue-due-deliveries": {"task": "signalpost.requeue_due", "schedule": 60.0},
+    "purge-old-logs": {"task": "signalpost.purge_logs", "schedule": crontab(minute=17, hour=3)},
+}
+
+include = ["tasks.delivery", "tasks.mail", "tasks.maintenance"]

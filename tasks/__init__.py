@@ -1,0 +1,22 @@
+"""What `celery -A tasks worker` and `celery -A tasks beat` load.
+
+The Celery app is built on first use rather than at import, so that importing a task module
+(the worker does, through `include`) never builds a second Flask app.
+"""
+
+from functools import cache
+
+from celery import Celery
+
+
+@cache
+def _celery() -> Celery:
+    from app import create_app
+
+    return create_app().extensions["celery"]
+
+
+def __getattr__(name: str) -> Celery:
+    if name == "celery":
+        return _celery()
+    raise AttributeError(name)

@@ -1,0 +1,15 @@
+"""The delivery task: thin on purpose; the rules live in app.services.delivery."""
+
+from celery import Task, shared_task
+
+from app.services import delivery, queue
+
+
+@shared_task(bind=True, name=queue.DELIVER, max_retries=None)
+def deliver(self: Task, delivery_id: int) -> str | None:
+    outcome = delivery.attempt_delivery(delivery_id)
+    if outcome.retry_in is not None:
+        # Same message, same event id; the database already says when it is due, so if this
+        # publish fails the requeue task still finds it.
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status
