@@ -23,9 +23,15 @@ run: migrate
 	$(BIN)/flask --app app users ensure-admin
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
 
-# The whole suite, on SQLite and, when TEST_POSTGRES_URL is reachable, on PostgreSQL too.
-test: $(STAMP)
+# The whole suite on SQLite, then again on PostgreSQL (skipped when none is reachable,
+# unless SIGNALPOST_REQUIRE_SERVICES=1).
+test: test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
 	$(BIN)/pytest -q
+
+test-postgres: $(STAMP)
+	SIGNALPOST_TEST_DATABASE=postgres $(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -178,8 +178,13 @@ def purge_logs(days: int | None) -> None:
 
 
 @webhooks_cli.command("requeue")
-@click.option("--grace", default=60, show_default=True, type=click.IntRange(min=0),
-              help="Seconds a delivery must have been due before it counts as lost.")
+@click.option(
+    "--grace",
+    default=60,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Seconds a delivery must have been due before it counts as lost.",
+)
 def requeue(grace: int) -> None:
     """Re-enqueue deliveries that are due but not queued (after a broker outage)."""
     count = delivery.requeue_due(timedelta(seconds=grace))

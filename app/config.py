@@ -102,14 +102,13 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         ) from None
 
     rate_count, rate_period = _rate("WEBHOOK_RATE_LIMIT", get("WEBHOOK_RATE_LIMIT", "10/minute"))
-    broker_dir = instance_path / "broker"
     config: dict[str, Any] = {
         "SECRET_KEY": get("SECRET_KEY", "")
         or _instance_secret(instance_path, "secret.key", lambda: secrets.token_hex(32)),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "CELERY_BROKER_URL": get("CELERY_BROKER_URL", "filesystem://localhost/"),
-        "EMBEDDED_BROKER_DIR": str(broker_dir),
+        "EMBEDDED_BROKER_DIR": get("SIGNALPOST_BROKER_DIR", str(instance_path / "broker")),
         "REDIS_URL": get("REDIS_URL", "") or None,
         "WEBHOOK_ENCRYPTION_KEY": encryption_key,
         "WEBHOOK_RETRY_DELAYS": _delays(

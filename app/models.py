@@ -167,6 +167,8 @@ class WebhookEvent(db.Model):
     success: Mapped[bool | None]
     duration_ms: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(sa.Text)
+    # The exact bytes of the latest attempt, as sent (the format may differ from the envelope).
+    request_body: Mapped[str | None] = mapped_column(sa.Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -191,6 +193,7 @@ class DeliveryAttempt(db.Model):
     )
     number: Mapped[int]
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    request_headers: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
     status_code: Mapped[int | None]
     response_body: Mapped[str | None] = mapped_column(sa.Text)
     duration_ms: Mapped[int]

@@ -7,8 +7,6 @@ from app.services import queue
 from app.services.mail import send_mail as send
 
 
-@shared_task(
-    name=queue.SEND_MAIL, autoretry_for=(OSError,), retry_backoff=30, max_retries=5
-)
+@shared_task(name=queue.SEND_MAIL, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
 def send_mail(to: str, subject: str, body: str) -> None:
     send(current_app.config, to, subject, body)

@@ -78,34 +78,45 @@ def build_request(webhook: Webhook, event: Event, sent_at: int) -> tuple[bytes, 
     return body, headers
 
 
-def _send(webhook: Webhook, event: Event) -> tuple[datetime, sender.AttemptResult]:
+@dataclass(frozen=True)
+class Sent:
+    """One attempt as made: what went out and what came back."""
+
+    started_at: datetime
+    body: bytes | None
+    headers: dict[str, str] | None
+    result: sender.AttemptResult
+
+
+def _send(webhook: Webhook, event: Event) -> Sent:
     started_at = utcnow()
     problem = url_problem(webhook.url, require_https=current_app.config["WEBHOOK_REQUIRE_HTTPS"])
     if problem:
-        return started_at, sender.AttemptResult(
-            None, None, 0, f"URL refused: {problem}", refused=True
-        )
+        refusal = sender.AttemptResult(None, None, 0, f"URL refused: {problem}", refused=True)
+        return Sent(started_at, None, None, refusal)
     body, headers = build_request(webhook, event, int(time.time()))
     # Nothing of the session is held across the HTTP call: it may last WEBHOOK_TIMEOUT.
     db.session.commit()
     result = sender.post(webhook.url, body, headers, current_app.config["WEBHOOK_TIMEOUT"])
-    return started_at, result
+    return Sent(started_at, body, headers, result)
 
 
-def _log_attempt(
-    delivery: WebhookEvent, started_at: datetime, result: sender.AttemptResult, status: str
-) -> None:
+def _log_attempt(delivery: WebhookEvent, sent: Sent, status: str) -> None:
+    result = sent.result
     delivery.attempts += 1
     delivery.attempt_log.append(
         DeliveryAttempt(
             number=delivery.attempts,
-            started_at=started_at,
+            started_at=sent.started_at,
+            request_headers=sent.headers,
             status_code=result.status_code,
             response_body=result.response_body,
             duration_ms=result.duration_ms,
             error=result.error,
         )
     )
+    if sent.body is not None:
+        delivery.request_body = sent.body.decode("utf-8")
     delivery.status = status
     delivery.status_code = result.status_code
     delivery.response_body = result.response_body
@@ -150,11 +161,16 @@ def attempt_delivery(delivery_id: int) -> Outcome:
         db.session.commit()
         return Outcome(DeliveryStatus.SKIPPED)
 
-    started_at, result = _send(webhook, event)
-    delay = None if result.refused else retry_policy().next_delay(
-        delivery.attempts + 1,
-        result.status_code,
-        parse_retry_after(result.retry_after, utcnow()),
+    sent = _send(webhook, event)
+    result = sent.result
+    delay = (
+        None
+        if result.refused
+        else retry_policy().next_delay(
+            delivery.attempts + 1,
+            result.status_code,
+            parse_retry_after(result.retry_after, utcnow()),
+        )
     )
     if is_success(result.status_code):
         status = DeliveryStatus.SUCCEEDED
@@ -163,12 +179,17 @@ def attempt_delivery(delivery_id: int) -> Outcome:
     else:
         status = DeliveryStatus.SCHEDULED
         delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
-    _log_attempt(delivery, started_at, result, status)
+    _log_attempt(delivery, sent, status)
     _count(webhook.id, status, result.error)
     db.session.commit()
     log.info(
         "delivery %s event=%s webhook=%s attempt=%s status=%s code=%s",
-        delivery_id, event.id, webhook.id, delivery.attempts, status, result.status_code,
+        delivery_id,
+        event.id,
+        webhook.id,
+        delivery.attempts,
+        status,
+        result.status_code,
     )
     return Outcome(status, delay)
 
@@ -236,9 +257,10 @@ def test_webhook(webhook: Webhook) -> dict[str, Any]:
         webhook=webhook, event=event, status=DeliveryStatus.SENDING, next_attempt_at=now
     )
     db.session.add_all([event, delivery])
-    started_at, result = _send(webhook, event)
+    sent = _send(webhook, event)
+    result = sent.result
     status = DeliveryStatus.SUCCEEDED if is_success(result.status_code) else DeliveryStatus.FAILED
-    _log_attempt(delivery, started_at, result, status)
+    _log_attempt(delivery, sent, status)
     db.session.commit()
     return {
         "success": delivery.success,
@@ -275,3 +297,18 @@ def requeue_due(grace: timedelta = REQUEUE_GRACE) -> int:
     ids = list(db.session.scalars(due))
     db.session.commit()
     return queue.enqueue_deliveries(ids)
+
+
+def redeliver(original: WebhookEvent) -> WebhookEvent:
+    """Deliver an event to the same webhook again, same event id, with a fresh retry schedule.
+
+    The original log row stays as it was; the new attempt gets a row of its own.
+    """
+    now = utcnow()
+    again = WebhookEvent(
+        webhook_id=original.webhook_id, event_id=original.event_id, next_attempt_at=now
+    )
+    db.session.add(again)
+    db.session.commit()
+    queue.enqueue_deliveries([again.id])
+    return again

@@ -66,9 +66,7 @@ def trigger_event(owner: User, event_type: str, data: dict[str, Any]) -> Trigger
     validate_event(event_type, data)
     now = utcnow()
     event_id = new_event_id()
-    event = Event(
-        id=event_id, user_id=owner.id, event_type=event_type, data=data, created_at=now
-    )
+    event = Event(id=event_id, user_id=owner.id, event_type=event_type, data=data, created_at=now)
     db.session.add(event)
     deliveries = [
         WebhookEvent(webhook_id=webhook_id, event_id=event_id, next_attempt_at=now)

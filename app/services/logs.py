@@ -11,14 +11,24 @@ from sqlalchemy.orm import selectinload
 from app.domain.payload import envelope
 from app.extensions import db
 from app.models import OPEN_STATUSES, DeliveryAttempt, Event, Webhook, WebhookEvent, utcnow
+from app.services.errors import NotFound
 
 PURGE_BATCH = 1000
 
 
 def get_webhook_logs(
-    webhook: Webhook, limit: int = 50, before: int | None = None
+    webhook: Webhook,
+    limit: int = 50,
+    before: int | None = None,
+    *,
+    success: bool | None = None,
+    event_type: str | None = None,
 ) -> tuple[list[WebhookEvent], int | None]:
-    """Deliveries newest first, `limit` at a time; returns them and the cursor of the next page."""
+    """Deliveries newest first, `limit` at a time; returns them and the cursor of the next page.
+
+    `before` is the cursor (a delivery id), so a page deep in a large log costs what the first
+    one does. `success` and `event_type` narrow the list.
+    """
     query = (
         sa.select(WebhookEvent)
         .where(WebhookEvent.webhook_id == webhook.id)
@@ -28,9 +38,26 @@ def get_webhook_logs(
     )
     if before is not None:
         query = query.where(WebhookEvent.id < before)
+    if success is not None:
+        query = query.where(WebhookEvent.success.is_(success))
+    if event_type is not None:
+        query = query.join(Event, Event.id == WebhookEvent.event_id).where(
+            Event.event_type == event_type
+        )
     rows = list(db.session.scalars(query))
     next_cursor = rows[limit - 1].id if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+def get_delivery(webhook: Webhook, delivery_id: int) -> WebhookEvent:
+    delivery = db.session.scalar(
+        sa.select(WebhookEvent).where(
+            WebhookEvent.id == delivery_id, WebhookEvent.webhook_id == webhook.id
+        )
+    )
+    if delivery is None:
+        raise NotFound(f"No delivery {delivery_id} for webhook {webhook.id}.")
+    return delivery
 
 
 def log_as_dict(delivery: WebhookEvent) -> dict[str, Any]:
@@ -40,6 +67,7 @@ def log_as_dict(delivery: WebhookEvent) -> dict[str, Any]:
         "event_id": event.id,
         "event_type": event.event_type,
         "payload": envelope(event.id, event.event_type, event.created_at, event.data),
+        "request_body": delivery.request_body,
         "status": delivery.status,
         "status_code": delivery.status_code,
         "response_body": delivery.response_body,
@@ -53,6 +81,7 @@ def log_as_dict(delivery: WebhookEvent) -> dict[str, Any]:
             {
                 "number": attempt.number,
                 "time": _iso(attempt.started_at),
+                "request_headers": attempt.request_headers,
                 "status": attempt.status_code,
                 "duration_ms": attempt.duration_ms,
                 "error": attempt.error,

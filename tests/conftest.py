@@ -1,0 +1,186 @@
+"""Fixtures with real parts: SQLite or PostgreSQL (SIGNALPOST_TEST_DATABASE=postgres),
+a Celery worker on Redis, HTTP receivers on 127.0.0.1 and an SMTP sink.
+
+Each run makes its own PostgreSQL database and claims its own Redis database number, so two
+runs on one machine never collide. Every object a test makes belongs to a user of its own, so
+tests need no cleaning between them and ids are never reused under a late retry message.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+import sqlalchemy as sa
+from celery.contrib.testing.worker import start_worker
+from cryptography.fernet import Fernet
+from flask import Flask
+
+from app import create_app
+from app.extensions import db
+from app.models import User, Webhook
+from app.services import users, webhooks
+from tests.support.mailsink import MailSink
+from tests.support.receiver import Receiver
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
+REQUIRE_SERVICES = os.environ.get("SIGNALPOST_REQUIRE_SERVICES") == "1"
+USE_POSTGRES = os.environ.get("SIGNALPOST_TEST_DATABASE", "sqlite") == "postgres"
+
+
+def _unavailable(what: str, error: Exception) -> None:
+    message = f"{what} is not reachable ({error})"
+    if REQUIRE_SERVICES:
+        pytest.exit(message, returncode=3)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not USE_POSTGRES:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'signalpost.sqlite'}"
+        return
+    name = f"signalpost_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        _unavailable("PostgreSQL", exc)
+    yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def broker_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis database number of this run's own, claimed with a key that expires."""
+    client = redis.Redis.from_url(f"{REDIS_URL}/0")
+    token = uuid.uuid4().hex
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        _unavailable("Redis", exc)
+    for number in range(1, 16):
+        if client.set(f"signalpost:test-db:{number}", token, nx=True, ex=3 * 3600):
+            break
+    else:
+        pytest.exit("every Redis database 1-15 is claimed by another test run", returncode=3)
+    numbered = redis.Redis.from_url(f"{REDIS_URL}/{number}")
+    numbered.flushdb()
+    yield f"{REDIS_URL}/{number}"
+    numbered.flushdb()
+    if client.get(f"signalpost:test-db:{number}") == token.encode():
+        client.delete(f"signalpost:test-db:{number}")
+
+
+@pytest.fixture(scope="session")
+def mail_sink() -> Iterator[MailSink]:
+    sink = MailSink().start()
+    yield sink
+    sink.stop()
+
+
+def settings_for(database_url: str, broker_url: str, mail_sink: MailSink) -> dict[str, str]:
+    return {
+        "TESTING": "true",
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": broker_url,
+        "SECRET_KEY": "test-secret-key",
+        "WEBHOOK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "WEBHOOK_RETRY_DELAYS": "1,1,1",
+        "WEBHOOK_TIMEOUT": "2",
+        "WEBHOOK_REQUIRE_HTTPS": "false",
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(mail_sink.port),
+        "MAIL_DEFAULT_SENDER": "signalpost@test.invalid",
+    }
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, broker_url: str, mail_sink: MailSink) -> dict[str, str]:
+    return settings_for(database_url, broker_url, mail_sink)
+
+
+@pytest.fixture(scope="session")
+def app(settings: dict[str, str]) -> Iterator[Flask]:
+    from flask_migrate import upgrade
+
+    application = create_app(settings)
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def worker(app: Flask) -> Iterator[Any]:
+    """A real Celery worker, in threads of this process, consuming from this run's Redis db."""
+    celery = app.extensions["celery"]
+    celery.loader.import_default_modules()
+    with start_worker(
+        celery, pool="threads", concurrency=4, perform_ping_check=False, loglevel="WARNING"
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver().start()
+    yield server
+    server.stop()
+
+
+_emails = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(ctx: None) -> Callable[..., User]:
+    def make(email: str | None = None, password: str = "password123", **kwargs: Any) -> User:
+        email = email or f"user{next(_emails)}-{uuid.uuid4().hex[:6]}@example.com"
+        return users.create_user(email, password, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def make_webhook(make_user: Callable[..., User]) -> Callable[..., tuple[Webhook, str]]:
+    def make(
+        url: str,
+        user: User | None = None,
+        events: list[str] | None = None,
+        name: str = "Test hook",
+        **kwargs: Any,
+    ) -> tuple[Webhook, str]:
+        return webhooks.register_webhook(
+            user or make_user(),
+            webhooks.WebhookInput(name=name, url=url, events=events or ["price_above"], **kwargs),
+        )
+
+    return make

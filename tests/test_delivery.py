@@ -1,0 +1,287 @@
+"""Delivery end to end: a real worker on Redis posts to real receivers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import socket
+
+import pytest
+import sqlalchemy as sa
+from standardwebhooks.webhooks import Webhook as StandardWebhook
+
+from app.extensions import db
+from app.models import DeliveryStatus, Event, Webhook, WebhookEvent
+from app.services import delivery as delivery_service
+from app.services import events, webhooks
+from tests.support.receiver import Receiver, Reply
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+def deliveries_of(webhook_id: int) -> list[WebhookEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(WebhookEvent)
+            .where(WebhookEvent.webhook_id == webhook_id)
+            .order_by(WebhookEvent.id)
+        )
+    )
+
+
+def finished(webhook_id: int, count: int = 1) -> list[WebhookEvent] | None:
+    rows = deliveries_of(webhook_id)
+    done = [row for row in rows if row.status in ("succeeded", "failed", "skipped")]
+    return rows if len(done) >= count else None
+
+
+def test_event_arrives_with_contract_body_and_headers(make_webhook, receiver):
+    webhook, secret = make_webhook(receiver.url, events=["price_above"])
+    data = {"symbol": "AAPL", "price": "185.50", "target": "180.00", "note": "héllo 🚀"}
+
+    triggered = events.trigger_event(webhook.user, "price_above", data)
+
+    assert triggered.deliveries == 1
+    wait_for(lambda: receiver.requests)
+    request = receiver.requests[0]
+    body = json.loads(request.body)
+    assert set(body) == {"id", "event", "timestamp", "data"}
+    assert body["id"] == triggered.event_id and body["id"].startswith("evt_")
+    assert body["event"] == "price_above"
+    assert body["data"] == data
+    assert body["timestamp"].endswith("Z")
+    headers = request.headers
+    assert headers["Content-Type"] == "application/json"
+    assert headers["User-Agent"].startswith("Signalpost-Webhooks/")
+    assert headers["X-Webhook-Id"] == triggered.event_id
+    assert headers["X-Webhook-Event"] == "price_above"
+    assert headers["Webhook-Id"] == triggered.event_id
+    assert headers["Webhook-Timestamp"] == headers["X-Webhook-Timestamp"]
+
+    # By hand, over the exact bytes received, as the README tells receivers to.
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{triggered.event_id}.{headers['X-Webhook-Timestamp']}.".encode() + request.body
+    expected = hmac.new(key, signed, hashlib.sha256)
+    assert headers["X-Webhook-Signature"] == "sha256=" + expected.hexdigest()
+    # And with the official Standard Webhooks library, unchanged.
+    verified = StandardWebhook(secret).verify(request.body, headers)
+    assert verified == body
+
+    rows = wait_for(lambda: finished(webhook.id))
+    assert rows[0].status == DeliveryStatus.SUCCEEDED and rows[0].success is True
+    assert rows[0].attempts == 1 and rows[0].status_code == 200
+
+
+def test_a_tampered_body_does_not_verify(make_webhook, receiver):
+    webhook, secret = make_webhook(receiver.url)
+    events.trigger_event(webhook.user, "price_above", {"price": "1"})
+    request = wait_for(lambda: receiver.requests)[0]
+    from standardwebhooks.webhooks import WebhookVerificationError
+
+    with pytest.raises(WebhookVerificationError):
+        StandardWebhook(secret).verify(request.body.replace(b'"1"', b'"2"'), request.headers)
+
+
+def test_retries_keep_the_event_id_and_log_every_attempt(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url)
+    receiver.reply(Reply(500, "boom"), Reply(503, "busy"))
+
+    triggered = events.trigger_event(webhook.user, "price_above", {"n": 1})
+
+    rows = wait_for(lambda: finished(webhook.id))
+    assert [r.headers["X-Webhook-Id"] for r in receiver.requests] == [triggered.event_id] * 3
+    bodies = {r.body for r in receiver.requests}
+    assert len(bodies) == 1, "every attempt sends the same bytes"
+    delivery = rows[0]
+    assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempts == 3
+    assert [(a.number, a.status_code) for a in delivery.attempt_log] == [
+        (1, 500),
+        (2, 503),
+        (3, 200),
+    ]
+    assert delivery.attempt_log[0].response_body == "boom"
+    assert delivery.attempt_log[0].error == "HTTP 500"
+
+
+def test_a_timeout_is_retried(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url)
+    receiver.reply(Reply(200, delay=3.5))  # WEBHOOK_TIMEOUT is 2 s in the tests
+
+    events.trigger_event(webhook.user, "price_above", {})
+
+    delivery = wait_for(lambda: finished(webhook.id))[0]
+    assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempts == 2
+    assert "timed out" in delivery.attempt_log[0].error
+    assert delivery.attempt_log[0].status_code is None
+
+
+def test_a_refused_connection_is_retried_until_the_endpoint_comes_up(make_webhook):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    webhook, _ = make_webhook(f"http://127.0.0.1:{port}/hook")
+
+    events.trigger_event(webhook.user, "price_above", {})
+
+    wait_for(lambda: deliveries_of(webhook.id)[0].attempts >= 1)
+    first = deliveries_of(webhook.id)[0].attempt_log[0]
+    assert first.error == "connection refused"
+    late = Receiver(port).start()
+    try:
+        delivery = wait_for(lambda: finished(webhook.id))[0]
+        assert delivery.status == DeliveryStatus.SUCCEEDED
+        assert len(late.requests) == 1
+    finally:
+        late.stop()
+
+
+def test_a_400_is_not_retried(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url)
+    receiver.default = Reply(400, "bad request")
+
+    events.trigger_event(webhook.user, "price_above", {})
+
+    delivery = wait_for(lambda: finished(webhook.id))[0]
+    assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == 1
+    assert len(receiver.requests) == 1
+    db.session.refresh(webhook)
+    assert (webhook.failure_count, webhook.consecutive_failures) == (1, 1)
+
+
+def test_a_redirect_is_not_followed(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url)
+    receiver.default = Reply(302, "", headers={"Location": "http://127.0.0.1:1/elsewhere"})
+
+    events.trigger_event(webhook.user, "price_above", {})
+
+    delivery = wait_for(lambda: finished(webhook.id))[0]
+    assert delivery.status == DeliveryStatus.FAILED and delivery.status_code == 302
+    assert "not followed" in delivery.error
+    assert [r.path for r in receiver.requests] == ["/hook"]
+
+
+def test_a_429_waits_as_long_as_retry_after_asks(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url)  # the configured delay is 1 s
+    receiver.reply(Reply(429, "slow down", headers={"Retry-After": "3"}))
+
+    events.trigger_event(webhook.user, "price_above", {})
+
+    wait_for(lambda: finished(webhook.id))
+    first, second = receiver.requests
+    assert second.at - first.at >= 3.0
+
+
+def test_a_final_failure_after_all_retries(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url)
+    receiver.default = Reply(500, "down")
+
+    events.trigger_event(webhook.user, "price_above", {})
+
+    delivery = wait_for(lambda: finished(webhook.id), timeout=30)[0]
+    assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == 4
+    assert len(receiver.requests) == 4
+    db.session.refresh(webhook)
+    assert webhook.failure_count == 1, "one failed delivery counts once, not once per attempt"
+
+
+def test_ten_consecutive_failures_disable_and_mail_once(make_webhook, receiver, mail_sink):
+    webhook, _ = make_webhook(receiver.url, name="My <Discord> bot")
+    receiver.default = Reply(404, "no such hook")
+    owner = webhook.user.email
+
+    for number in range(12):
+        events.trigger_event(webhook.user, "price_above", {"n": number})
+
+    def disabled() -> Webhook | None:
+        db.session.refresh(webhook)
+        return None if webhook.is_active else webhook
+
+    wait_for(disabled)
+    wait_for(lambda: finished(webhook.id, 10))
+    assert webhook.consecutive_failures >= 10
+    assert "10 consecutive" in webhook.disabled_reason
+    assert "HTTP 404" in webhook.disabled_reason
+    mails = wait_for(lambda: mail_sink.to(owner))
+    wait_for(lambda: finished(webhook.id, 12))
+    assert len(mail_sink.to(owner)) == 1
+    text = mails[0].get_payload(decode=True).decode()
+    assert "My <Discord> bot" in mails[0]["Subject"] or "My <Discord> bot" in text
+    assert "HTTP 404" in text
+    assert f"/webhooks/{webhook.id}/logs" in text
+    skipped = [row for row in deliveries_of(webhook.id) if row.status == "skipped"]
+    assert len(receiver.requests) + len(skipped) == 12
+
+
+def test_a_success_resets_the_consecutive_failure_count(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url)
+    receiver.reply(Reply(400), Reply(400))
+
+    for number in range(2):
+        events.trigger_event(webhook.user, "price_above", {"n": number})
+        wait_for(lambda n=number: finished(webhook.id, n + 1))
+    db.session.refresh(webhook)
+    assert webhook.consecutive_failures == 2
+
+    events.trigger_event(webhook.user, "price_above", {"n": 3})
+    wait_for(lambda: finished(webhook.id, 3))
+    db.session.refresh(webhook)
+    assert (webhook.consecutive_failures, webhook.success_count, webhook.failure_count) == (
+        0,
+        1,
+        2,
+    )
+
+
+def test_events_reach_only_their_owners_webhooks(make_webhook, make_user, receiver):
+    alice, bob = make_user(), make_user()
+    make_webhook(receiver.url, user=alice, events=["price_above"])
+    bobs, _ = make_webhook(receiver.url, user=bob, events=["price_above"])
+
+    triggered = events.trigger_event(alice, "price_above", {"who": "alice"})
+
+    assert triggered.deliveries == 1
+    wait_for(lambda: receiver.requests)
+    assert deliveries_of(bobs.id) == []
+    assert [json.loads(r.body)["data"] for r in receiver.requests] == [{"who": "alice"}]
+
+
+def test_unsubscribed_event_types_and_inactive_webhooks_get_nothing(make_webhook, make_user):
+    owner = make_user()
+    make_webhook("http://127.0.0.1:9/hook", user=owner, events=["price_below"])
+    make_webhook("http://127.0.0.1:9/hook", user=owner, events=["price_above"], is_active=False)
+
+    assert events.trigger_event(owner, "price_above", {}).deliveries == 0
+
+
+def test_a_webhook_disabled_after_trigger_is_skipped(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url)
+    event_id = events.new_event_id()
+    # A delivery stored for the webhook, as trigger_event would, before its owner disables it.
+    db.session.add(Event(id=event_id, user_id=webhook.user_id, event_type="price_above", data={}))
+    row = WebhookEvent(webhook_id=webhook.id, event_id=event_id)
+    db.session.add(row)
+    db.session.commit()
+    webhooks.set_active(webhook, False)
+
+    outcome = delivery_service.attempt_delivery(row.id)
+
+    assert outcome.status == DeliveryStatus.SKIPPED
+    db.session.refresh(row)
+    assert row.status == "skipped" and row.attempts == 0
+    assert receiver.requests == []
+
+
+def test_counters_are_exact_under_concurrent_workers(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url)
+    receiver.default = Reply(200, delay=0.05)
+
+    for number in range(24):
+        events.trigger_event(webhook.user, "price_above", {"n": number})
+
+    wait_for(lambda: finished(webhook.id, 24), timeout=60)
+    db.session.refresh(webhook)
+    assert webhook.success_count == 24
+    assert len(receiver.requests) == 24
