@@ -13,7 +13,7 @@ from flask import Flask
 
 from app import config as configuration
 from app.celery_app import celery_init_app
-from app.extensions import csrf, db, login_manager, migrate
+from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.version import __version__
 
 __all__ = ["create_app", "__version__"]
@@ -39,6 +39,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     login_manager.user_loader(_load_user)
 
 

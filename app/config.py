@@ -110,6 +110,9 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         "CELERY_BROKER_URL": get("CELERY_BROKER_URL", "filesystem://localhost/"),
         "EMBEDDED_BROKER_DIR": get("SIGNALPOST_BROKER_DIR", str(instance_path / "broker")),
         "REDIS_URL": get("REDIS_URL", "") or None,
+        # Flask-Limiter's storage: shared by every web process when Redis is configured.
+        "RATELIMIT_STORAGE_URI": get("REDIS_URL", "") or "memory://",
+        "RATELIMIT_KEY_PREFIX": "signalpost",
         "WEBHOOK_ENCRYPTION_KEY": encryption_key,
         "WEBHOOK_RETRY_DELAYS": _delays(
             "WEBHOOK_RETRY_DELAYS", get("WEBHOOK_RETRY_DELAYS", "60,300,900")

@@ -1,5 +1,7 @@
 """Unbound Flask extensions; `create_app` binds them to an application."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -25,3 +27,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Limits are declared where they apply, with the shared values in app/limits.py.
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)

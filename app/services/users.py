@@ -77,3 +77,30 @@ def user_for_token(token: str) -> User | None:
     api_token.last_used_at = utcnow()
     db.session.commit()
     return api_token.user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user with this email and password, or None; the same answer for either mistake."""
+    user = db.session.scalar(sa.select(User).where(User.email == _normalise(email)))
+    if user is None or not user.check_password(password):
+        return None
+    return user
+
+
+def list_api_tokens(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_api_token(user: User, token_id: int) -> None:
+    api_token = db.session.scalar(
+        sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id)
+    )
+    if api_token is None:
+        raise NotFound(f"No API token with id {token_id}.")
+    if api_token.revoked_at is None:
+        api_token.revoked_at = utcnow()
+        db.session.commit()
