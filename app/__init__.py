@@ -13,6 +13,7 @@ from flask import Flask
 
 from app import config as configuration
 from app.celery_app import celery_init_app
+from app.errors import register_errorhandlers
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.version import __version__
 
@@ -28,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         raise SystemExit(f"Signalpost configuration error: {exc}") from None
     register_extensions(app)
     register_blueprints(app)
+    register_errorhandlers(app)
     register_commands(app)
     celery_init_app(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
