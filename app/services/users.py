@@ -46,7 +46,7 @@ def get_user_by_email(email: str) -> User:
     return user
 
 
-def ensure_admin(email: str = "admin@localhost") -> tuple[User, str] | None:
+def ensure_admin(email: str = "admin@signalpost.local") -> tuple[User, str] | None:
     """Create a first admin when there is none; returns it with its one-time password."""
     if db.session.scalar(sa.select(User.id).where(User.is_admin.is_(True)).limit(1)):
         return None
