@@ -271,14 +271,11 @@ def test_webhook(webhook: Webhook) -> dict[str, Any]:
     }
 
 
-def requeue_due(grace: timedelta = REQUEUE_GRACE) -> int:
-    """Queue again what is due and evidently not queued; returns how many.
-
-    Sending twice is harmless: the claim lets only one message through.
-    """
+def due_deliveries(grace: timedelta) -> list[WebhookEvent]:
+    """Deliveries due for longer than `grace` that are not being sent, or whose sender died."""
     now = utcnow()
-    due = (
-        sa.select(WebhookEvent.id)
+    query = (
+        sa.select(WebhookEvent)
         .where(
             sa.or_(
                 sa.and_(
@@ -294,7 +291,15 @@ def requeue_due(grace: timedelta = REQUEUE_GRACE) -> int:
         .order_by(WebhookEvent.next_attempt_at)
         .limit(REQUEUE_BATCH)
     )
-    ids = list(db.session.scalars(due))
+    return list(db.session.scalars(query))
+
+
+def requeue_due(grace: timedelta = REQUEUE_GRACE) -> int:
+    """Queue again what is due and evidently not queued; returns how many.
+
+    Sending twice is harmless: the claim lets only one message through.
+    """
+    ids = [row.id for row in due_deliveries(grace)]
     db.session.commit()
     return queue.enqueue_deliveries(ids)
 

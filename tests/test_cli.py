@@ -1,0 +1,123 @@
+"""The admin CLI, end to end: create, trigger, see it arrive, read the logs."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from app.services import users
+from tests.support.waiting import wait_for
+
+
+@pytest.fixture
+def email(make_user) -> str:
+    return make_user().email
+
+
+def invoke(runner, *args: str):
+    return runner.invoke(args=list(args))
+
+
+def test_users_create_and_token(runner, ctx):
+    result = invoke(runner, "users", "create", "CLI@Example.com", "--password", "password123")
+    assert result.exit_code == 0, result.output
+    assert "cli@example.com" in result.output
+    token = invoke(runner, "users", "token", "cli@example.com").output.strip()
+    assert token.startswith("sp_")
+    assert users.user_for_token(token).email == "cli@example.com"
+
+
+def test_refusals_are_one_line_errors_not_tracebacks(runner, email):
+    duplicate = invoke(runner, "users", "create", email, "--password", "password123")
+    assert duplicate.exit_code == 1 and "already exists" in duplicate.output
+    unknown = invoke(runner, "webhooks", "trigger", "price_alert", "--user", email)
+    assert unknown.exit_code == 1 and "Unknown event type 'price_alert'" in unknown.output
+    bad_json = invoke(runner, "webhooks", "trigger", "custom", "--user", email, "--data", "{x")
+    assert bad_json.exit_code == 2 and "not valid JSON" in bad_json.output
+    missing = invoke(runner, "webhooks", "enable", "999999")
+    assert missing.exit_code == 1 and "No webhook with id 999999" in missing.output
+    for result in (duplicate, unknown, bad_json, missing):
+        assert "Traceback" not in result.output
+
+
+@pytest.mark.usefixtures("worker")
+def test_create_trigger_deliver_and_read_the_logs(runner, email, receiver):
+    created = invoke(
+        runner,
+        "webhooks",
+        "create",
+        "--user",
+        email,
+        "--name",
+        "Bot",
+        "--url",
+        receiver.url,
+        "--events",
+        "price_above, trade_executed",
+    )
+    assert created.exit_code == 0, created.output
+    webhook_id = re.search(r"id: (\d+)", created.output).group(1)
+    assert re.search(r"secret: whsec_\S+", created.output)
+
+    listed = invoke(runner, "webhooks", "list", "--user", email).output
+    assert "price_above,trade_executed" in listed and "active" in listed
+
+    data = json.dumps({"symbol": "AAPL", "price": "185.50"})
+    fired = invoke(runner, "webhooks", "trigger", "price_above", "--user", email, "--data", data)
+    assert fired.exit_code == 0, fired.output
+    event_id, deliveries = fired.output.split()
+    assert event_id.startswith("evt_") and deliveries == "1"
+
+    wait_for(lambda: receiver.requests)
+    assert json.loads(receiver.requests[0].body)["data"] == {"symbol": "AAPL", "price": "185.50"}
+    logs = wait_for(
+        lambda: (
+            "succeeded" in (out := invoke(runner, "webhooks", "logs", webhook_id).output) and out
+        )
+    )
+    assert event_id in logs and "attempt 1" in logs and "status=200" in logs
+
+
+def test_test_command_reports_the_answer(runner, email, receiver):
+    created = invoke(
+        runner,
+        "webhooks",
+        "create",
+        "--user",
+        email,
+        "--name",
+        "Bot",
+        "--url",
+        receiver.url,
+        "--events",
+        "custom",
+    )
+    webhook_id = re.search(r"id: (\d+)", created.output).group(1)
+    result = invoke(runner, "webhooks", "test", webhook_id)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["status_code"] == 200
+    assert json.loads(receiver.requests[0].body)["event"] == "test"
+
+
+def test_disable_and_enable(runner, email):
+    created = invoke(
+        runner,
+        "webhooks",
+        "create",
+        "--user",
+        email,
+        "--name",
+        "Bot",
+        "--url",
+        "http://127.0.0.1:9/h",
+        "--events",
+        "custom",
+    )
+    webhook_id = re.search(r"id: (\d+)", created.output).group(1)
+    assert "disabled" in invoke(runner, "webhooks", "disable", webhook_id).output
+    assert "disabled (Disabled by an admin.)" in invoke(runner, "webhooks", "list").output
+    invoke(runner, "webhooks", "enable", webhook_id)
+    fired = invoke(runner, "webhooks", "trigger", "custom", "--user", email)
+    assert fired.output.split()[1] == "1"

@@ -1,0 +1,77 @@
+"""Configuration comes from the environment and is refused early, naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.fernet import Fernet
+
+from app import config, create_app
+
+
+def load(tmp_path, **overrides):
+    return config.load(
+        tmp_path,
+        {"WEBHOOK_ENCRYPTION_KEY": Fernet.generate_key().decode(), "SECRET_KEY": "k", **overrides},
+    )
+
+
+def test_defaults_follow_the_contract(tmp_path, monkeypatch):
+    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "WEBHOOK_RETRY_DELAYS", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load(tmp_path)
+    assert settings["WEBHOOK_RETRY_DELAYS"] == (60, 300, 900)
+    assert settings["WEBHOOK_FAILURE_THRESHOLD"] == 10
+    assert settings["WEBHOOK_RATE_LIMIT"] == (10, 60)
+    assert settings["WEBHOOK_MAX_PER_USER"] == 100
+    assert settings["WEBHOOK_TIMEOUT"] == 10
+    assert settings["WEBHOOK_MAX_PAYLOAD_BYTES"] == 262144
+    assert settings["WEBHOOK_LOG_RETENTION_DAYS"] == 30
+    assert settings["WEBHOOK_REQUIRE_HTTPS"] is True
+    assert settings["WEBHOOK_ALLOW_PRIVATE_TARGETS"] is False
+    assert settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert settings["CELERY_BROKER_URL"].startswith("filesystem://")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("WEBHOOK_RETRY_DELAYS", "60,soon", "WEBHOOK_RETRY_DELAYS must be a whole number"),
+        ("WEBHOOK_FAILURE_THRESHOLD", "0", "WEBHOOK_FAILURE_THRESHOLD must be at least 1"),
+        ("WEBHOOK_RATE_LIMIT", "10 per minute", "WEBHOOK_RATE_LIMIT must look like 10/minute"),
+        ("WEBHOOK_REQUIRE_HTTPS", "maybe", "WEBHOOK_REQUIRE_HTTPS must be true or false"),
+        ("WEBHOOK_ENCRYPTION_KEY", "short", "WEBHOOK_ENCRYPTION_KEY must be a Fernet key"),
+    ],
+)
+def test_bad_values_are_refused_by_name(tmp_path, name, value, message):
+    with pytest.raises(config.ConfigError, match=message):
+        load(tmp_path, **{name: value})
+
+
+def test_create_app_stops_with_a_clear_message(tmp_path):
+    with pytest.raises(SystemExit, match="configuration error: WEBHOOK_TIMEOUT"):
+        create_app(
+            {
+                "WEBHOOK_TIMEOUT": "ten",
+                "SECRET_KEY": "k",
+                "WEBHOOK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            }
+        )
+
+
+def test_rates_and_postgres_urls_are_normalised(tmp_path):
+    settings = load(
+        tmp_path, WEBHOOK_RATE_LIMIT="100/hours", DATABASE_URL="postgres://u@db/signalpost"
+    )
+    assert settings["WEBHOOK_RATE_LIMIT"] == (100, 3600)
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/signalpost"
+
+
+def test_missing_keys_are_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("WEBHOOK_ENCRYPTION_KEY", raising=False)
+    first = config.load(tmp_path)
+    second = config.load(tmp_path)
+    assert first["SECRET_KEY"] == second["SECRET_KEY"]
+    assert first["WEBHOOK_ENCRYPTION_KEY"] == second["WEBHOOK_ENCRYPTION_KEY"]
+    Fernet(first["WEBHOOK_ENCRYPTION_KEY"])
+    assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0
