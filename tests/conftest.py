@@ -122,6 +122,23 @@ def app(settings: dict[str, str]) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+@pytest.fixture
+def make_app(app: Flask, settings: dict[str, str]) -> Iterator[Callable[..., Flask]]:
+    """Another app on the same database with some settings changed (e.g. a broker that is down)."""
+    made: list[Flask] = []
+
+    def make(**overrides: str) -> Flask:
+        other = create_app({**settings, **overrides})
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+    app.extensions["celery"].set_default()
+
+
 @pytest.fixture(scope="session")
 def worker(app: Flask) -> Iterator[Any]:
     """A real Celery worker, in threads of this process, consuming from this run's Redis db."""

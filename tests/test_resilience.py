@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
-from app import create_app
 from app.extensions import db
 from app.models import DeliveryStatus, Event, User, WebhookEvent, utcnow
 from app.services import delivery, events, logs
@@ -21,16 +20,15 @@ def delivery_of(event_id: str) -> WebhookEvent | None:
     return db.session.scalar(sa.select(WebhookEvent).where(WebhookEvent.event_id == event_id))
 
 
-def test_a_broker_outage_at_trigger_time_loses_nothing(app, settings, make_webhook, receiver):
+def test_a_broker_outage_at_trigger_time_loses_nothing(make_app, make_webhook, receiver):
     webhook, _ = make_webhook(receiver.url)
     # The same database, but a broker nobody listens on.
-    cut_off = create_app({**settings, "CELERY_BROKER_URL": "redis://127.0.0.1:9/0"})
+    cut_off = make_app(CELERY_BROKER_URL="redis://127.0.0.1:9/0")
     with cut_off.app_context():
         owner = db.session.get(User, webhook.user_id)
         triggered = events.trigger_event(owner, "price_above", {"during": "outage"})
         assert triggered.deliveries == 1
         db.session.remove()
-    app.extensions["celery"].set_default()
 
     stored = delivery_of(triggered.event_id)
     assert stored.status == DeliveryStatus.PENDING and receiver.requests == []
@@ -100,10 +98,9 @@ def test_purge_removes_only_finished_deliveries_past_retention(make_webhook, rec
     assert delivery_of(recent.event_id) is not None
 
 
-def test_healthz_names_what_is_down(client, settings, app):
+def test_healthz_names_what_is_down(client, make_app):
     assert client.get("/healthz").get_json() == {"database": "ok", "broker": "ok"}
-    cut_off = create_app({**settings, "CELERY_BROKER_URL": "redis://127.0.0.1:9/0"})
+    cut_off = make_app(CELERY_BROKER_URL="redis://127.0.0.1:9/0")
     response = cut_off.test_client().get("/healthz")
-    app.extensions["celery"].set_default()
     assert response.status_code == 503
     assert response.get_json() == {"database": "ok", "broker": "down"}
