@@ -5,6 +5,7 @@ process, the workers and beat always agree on it.
 """
 
 from celery.schedules import crontab
+from kombu import Queue
 
 # A task is acknowledged only after it ran, and given back if its worker dies mid-run, so a
 # killed worker loses no delivery; the delivery's lease in the database stops a double send.
@@ -27,6 +28,13 @@ task_publish_retry_policy = {
     "interval_max": 1,
 }
 broker_connection_retry_on_startup = True
+
+# First attempts have a queue of their own, so a backlog of retries to endpoints that keep
+# failing never delays a fresh event to a healthy one. Workers consume all three unless told
+# otherwise with -Q (see docs/operations.md).
+task_queues = (Queue("deliveries"), Queue("retries"), Queue("celery"))
+task_default_queue = "celery"
+task_routes = {"signalpost.deliver": {"queue": "deliveries"}}
 
 beat_schedule = {
     "requeue-due-deliveries": {"task": "signalpost.requeue_due", "schedule": 60.0},

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from flask import Flask, Response, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from app.extensions import db
 from app.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,15 @@ def handle_service_error(exc: ServiceError) -> Response | tuple[str, int]:
     return _page(exc.status, exc.code.replace("_", " ").capitalize(), exc.message)
 
 
+def handle_database_down(exc: Exception) -> Response | tuple[str, int]:
+    """The database is unreachable (restarting, failing over): 503, and the next request retries."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+    db.session.rollback()
+    return handle_http_error(
+        ServiceUnavailable("The database is unavailable right now; try again shortly.")
+    )
+
+
 def handle_unexpected(exc: Exception) -> Response | tuple[str, int]:
     log.exception("unhandled error on %s %s", request.method, request.path)
     return handle_http_error(InternalServerError())
@@ -86,4 +97,6 @@ def handle_unexpected(exc: Exception) -> Response | tuple[str, int]:
 def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(ServiceError, handle_service_error)
+    for database_down in (sa.exc.OperationalError, sa.exc.InterfaceError):
+        app.register_error_handler(database_down, handle_database_down)
     app.register_error_handler(Exception, handle_unexpected)

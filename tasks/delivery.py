@@ -1,15 +1,24 @@
 """The delivery task: thin on purpose; the rules live in app.services.delivery."""
 
+import sqlalchemy as sa
 from celery import Task, shared_task
 
 from app.services import delivery, queue
 
 
-@shared_task(bind=True, name=queue.DELIVER, max_retries=None)
+@shared_task(
+    bind=True,
+    name=queue.DELIVER,
+    max_retries=None,
+    # The database restarting or failing over: try again shortly, the delivery is still there.
+    autoretry_for=(sa.exc.OperationalError, sa.exc.InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+)
 def deliver(self: Task, delivery_id: int) -> str | None:
     outcome = delivery.attempt_delivery(delivery_id)
     if outcome.retry_in is not None:
         # Same message, same event id; the database already says when it is due, so if this
         # publish fails the requeue task still finds it.
-        raise self.retry(countdown=outcome.retry_in)
+        raise self.retry(countdown=outcome.retry_in, queue=queue.RETRIES_QUEUE)
     return outcome.status

@@ -301,7 +301,7 @@ def requeue_due(grace: timedelta = REQUEUE_GRACE) -> int:
     """
     ids = [row.id for row in due_deliveries(grace)]
     db.session.commit()
-    return queue.enqueue_deliveries(ids)
+    return queue.enqueue_deliveries(ids, queue.RETRIES_QUEUE)
 
 
 def redeliver(original: WebhookEvent) -> WebhookEvent:

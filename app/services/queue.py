@@ -18,6 +18,10 @@ SEND_MAIL = "signalpost.send_mail"
 REQUEUE_DUE = "signalpost.requeue_due"
 PURGE_LOGS = "signalpost.purge_logs"
 
+# Queue names as celeryconfig.task_queues declares them.
+DELIVERIES_QUEUE = "deliveries"
+RETRIES_QUEUE = "retries"
+
 log = logging.getLogger(__name__)
 
 
@@ -25,7 +29,7 @@ def _celery() -> Celery:
     return current_app.extensions["celery"]
 
 
-def enqueue_deliveries(delivery_ids: Iterable[int]) -> int:
+def enqueue_deliveries(delivery_ids: Iterable[int], queue: str = DELIVERIES_QUEUE) -> int:
     """Queue each delivery; returns how many were queued.
 
     A broker outage is logged, not raised: the deliveries are already in the database, and
@@ -35,7 +39,7 @@ def enqueue_deliveries(delivery_ids: Iterable[int]) -> int:
     celery = _celery()
     try:
         for delivery_id in delivery_ids:
-            celery.send_task(DELIVER, args=[delivery_id])
+            celery.send_task(DELIVER, args=[delivery_id], queue=queue)
             queued += 1
     except (KombuError, OSError) as exc:
         log.warning("broker unavailable, %d deliveries left for requeue: %s", queued, exc)
