@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -167,6 +167,23 @@ def show_logs(webhook_id: int, limit: int) -> None:
                 f"status={attempt.status_code or '-'} {attempt.duration_ms}ms "
                 f"{attempt.error or ''} {body}".rstrip()
             )
+
+
+@webhooks_cli.command("replay")
+@click.argument("webhook_id", type=int)
+@click.option("--since", required=True, type=click.DateTime(), help="UTC, e.g. 2026-02-01T10:00")
+@click.option("--until", type=click.DateTime(), help="UTC; default: now.")
+@click.option("--failed-only", is_flag=True, help="Only events whose delivery failed.")
+@reports_errors
+def replay(webhook_id: int, since: datetime, until: datetime | None, failed_only: bool) -> None:
+    """Deliver again the events a webhook was sent in a time range, each under its own id."""
+    count = delivery.replay(
+        webhooks.get_webhook(webhook_id),
+        since.replace(tzinfo=UTC),
+        until.replace(tzinfo=UTC) if until else None,
+        failed_only=failed_only,
+    )
+    click.echo(f"Queued {count} deliveries again.")
 
 
 @webhooks_cli.command("purge-logs")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 
-from app.services import users
+from app.services import events, logs, users
+from tests.support.receiver import Reply
 from tests.support.waiting import wait_for
 
 
@@ -121,3 +123,38 @@ def test_disable_and_enable(runner, email):
     invoke(runner, "webhooks", "enable", webhook_id)
     fired = invoke(runner, "webhooks", "trigger", "custom", "--user", email)
     assert fired.output.split()[1] == "1"
+
+
+@pytest.mark.usefixtures("worker")
+def test_replay_sends_a_time_range_again_under_the_same_ids(runner, make_webhook, receiver):
+    from app.models import utcnow
+
+    webhook, _ = make_webhook(receiver.url)
+    receiver.reply(Reply(400, "no"))
+    first = events.trigger_event(webhook.user, "price_above", {"n": 1})
+    second = events.trigger_event(webhook.user, "price_above", {"n": 2})
+    wait_for(lambda: len(receiver.requests) == 2)
+    wait_for(
+        lambda: (
+            logs.get_webhook_logs(webhook)[0][1].status in ("failed", "succeeded")
+            and logs.get_webhook_logs(webhook)[0][0].status in ("failed", "succeeded")
+        )
+    )
+    since = (utcnow() - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S")
+
+    failed = invoke(
+        runner, "webhooks", "replay", str(webhook.id), "--since", since, "--failed-only"
+    )
+    assert failed.output.strip() == "Queued 1 deliveries again."
+    wait_for(lambda: len(receiver.requests) == 3)
+    replayed = receiver.requests[2].headers["X-Webhook-Id"]
+    failed_id = receiver.requests[0].headers["X-Webhook-Id"]
+    assert replayed == failed_id and failed_id in (first.event_id, second.event_id)
+
+    everything = invoke(runner, "webhooks", "replay", str(webhook.id), "--since", since)
+    assert everything.output.strip() == "Queued 2 deliveries again."
+    wait_for(lambda: len(receiver.requests) == 5)
+    assert {r.headers["X-Webhook-Id"] for r in receiver.requests[3:]} == {
+        first.event_id,
+        second.event_id,
+    }

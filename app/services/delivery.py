@@ -304,6 +304,37 @@ def requeue_due(grace: timedelta = REQUEUE_GRACE) -> int:
     return queue.enqueue_deliveries(ids, queue.RETRIES_QUEUE)
 
 
+def replay(
+    webhook: Webhook, since: datetime, until: datetime | None = None, *, failed_only: bool = False
+) -> int:
+    """Deliver again every event this webhook was sent between `since` and `until`.
+
+    Each event goes out once more under its own id, even if it was delivered several times.
+    Returns how many deliveries were queued.
+    """
+    query = sa.select(WebhookEvent.event_id).where(
+        WebhookEvent.webhook_id == webhook.id,
+        WebhookEvent.created_at >= since,
+        WebhookEvent.status.not_in(OPEN_STATUSES),
+    )
+    if until is not None:
+        query = query.where(WebhookEvent.created_at < until)
+    if failed_only:
+        query = query.where(WebhookEvent.status == DeliveryStatus.FAILED)
+    event_ids = sorted(set(db.session.scalars(query)))
+    now = utcnow()
+    deliveries = [
+        WebhookEvent(webhook_id=webhook.id, event_id=event_id, next_attempt_at=now)
+        for event_id in event_ids
+    ]
+    db.session.add_all(deliveries)
+    db.session.flush()
+    ids = [row.id for row in deliveries]
+    db.session.commit()
+    queue.enqueue_deliveries(ids)
+    return len(ids)
+
+
 def redeliver(original: WebhookEvent) -> WebhookEvent:
     """Deliver an event to the same webhook again, same event id, with a fresh retry schedule.
 
