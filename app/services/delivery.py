@@ -61,8 +61,10 @@ def retry_policy() -> RetryPolicy:
 
 
 def _lease() -> timedelta:
-    # Longer than any one attempt can take, so a live worker never loses its lease mid-send.
-    return timedelta(seconds=3 * current_app.config["WEBHOOK_TIMEOUT"] + 30)
+    # Longer than one attempt can take (connect + read, each up to WEBHOOK_TIMEOUT) plus the
+    # database work around it, so a live worker never loses its lease mid-send; short enough
+    # that a dead worker's delivery is taken up again within seconds.
+    return timedelta(seconds=2 * current_app.config["WEBHOOK_TIMEOUT"] + 5)
 
 
 def build_request(webhook: Webhook, event: Event, sent_at: int) -> tuple[bytes, dict[str, str]]:

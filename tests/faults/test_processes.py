@@ -1,0 +1,80 @@
+"""Real worker processes, killed and cut off from their broker in the middle of a stream."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask
+
+from app.extensions import db
+from app.models import User
+from app.services import events, users, webhooks
+from tests.faults.checks import assert_consistent, settle
+from tests.support.processes import PrivateRedis
+from tests.support.receiver import Receiver, Reply
+from tests.support.waiting import wait_for
+
+
+def _owner_and_webhook(receiver: Receiver) -> tuple[User, int]:
+    owner = users.create_user(f"faults-{time.monotonic_ns()}@example.com", "password123")
+    webhook, _ = webhooks.register_webhook(
+        owner, webhooks.WebhookInput(name="Fault", url=receiver.url, events=["trade_executed"])
+    )
+    return owner, webhook.id
+
+
+def _fire(owner: User, count: int, start: int = 0) -> list[str]:
+    return [
+        events.trigger_event(owner, "trade_executed", {"n": number}).event_id
+        for number in range(start, start + count)
+    ]
+
+
+def _still_delivers(owner: User, receiver: Receiver) -> None:
+    """No worker is wedged: a fresh event goes through at once."""
+    (event_id,) = _fire(owner, 1, start=10_000)
+    wait_for(lambda: any(r.headers["X-Webhook-Id"] == event_id for r in receiver.requests))
+
+
+def test_a_worker_killed_mid_stream_loses_nothing(fault_app: Flask, start_worker, receiver):
+    receiver.default = Reply(200, delay=0.2)  # keep several deliveries in flight
+    with fault_app.app_context():
+        owner, webhook_id = _owner_and_webhook(receiver)
+        first = start_worker()
+        event_ids = _fire(owner, 40)
+        wait_for(lambda: len(receiver.requests) >= 8, timeout=60)
+
+        first.kill()
+        unfinished = [
+            e for e in event_ids if e not in {r.headers["X-Webhook-Id"] for r in receiver.requests}
+        ]
+        assert unfinished, "the kill must land mid-stream for this test to mean anything"
+        start_worker()
+        settle(receiver, event_ids)
+
+        assert_consistent(webhook_id, receiver, event_ids)
+        _still_delivers(owner, receiver)
+        db.session.remove()
+
+
+def test_a_redis_restart_that_keeps_nothing_loses_nothing(
+    fault_app: Flask, start_worker, receiver, private_redis: PrivateRedis
+):
+    receiver.default = Reply(200, delay=0.1)
+    with fault_app.app_context():
+        owner, webhook_id = _owner_and_webhook(receiver)
+        worker = start_worker()
+        before = _fire(owner, 20)
+        wait_for(lambda: len(receiver.requests) >= 5, timeout=60)
+
+        private_redis.stop()
+        during = _fire(owner, 3, start=100)  # stored, not queued: the broker is down
+        private_redis.start()
+        after = _fire(owner, 10, start=200)
+
+        event_ids = before + during + after
+        settle(receiver, event_ids)
+        assert worker.alive
+        assert_consistent(webhook_id, receiver, event_ids)
+        _still_delivers(owner, receiver)
+        db.session.remove()
