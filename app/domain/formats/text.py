@@ -48,7 +48,8 @@ def fit(text: str, limit: int, measure: Measure = code_points, escape: Escape = 
     escaped = escape(text)
     if measure(escaped) <= limit:
         return escaped
-    budget = max(limit - measure(ELLIPSIS), 0)
+    ellipsis = ELLIPSIS if measure(ELLIPSIS) <= limit else ""
+    budget = limit - measure(ellipsis)
     pieces: list[str] = []
     used = 0
     for cluster in _CLUSTER.finditer(text):
@@ -58,4 +59,4 @@ def fit(text: str, limit: int, measure: Measure = code_points, escape: Escape = 
             break
         pieces.append(piece)
         used += size
-    return "".join(pieces).rstrip() + ELLIPSIS
+    return "".join(pieces).rstrip() + ellipsis
