@@ -113,10 +113,11 @@ def trigger(event_type: str, email: str, data: str) -> None:
 
 @webhooks_cli.command("test")
 @click.argument("webhook_id", type=int)
+@click.option("--event", "event_type", help="Send this subscribed type's example instead.")
 @reports_errors
-def test(webhook_id: int) -> None:
-    """Send the test event once, now, and print the answer."""
-    result = delivery.test_webhook(webhooks.get_webhook(webhook_id))
+def test(webhook_id: int, event_type: str | None) -> None:
+    """Send the test event (or a subscribed type's example) once, now, and print the answer."""
+    result = delivery.test_webhook(webhooks.get_webhook(webhook_id), event_type)
     click.echo(json.dumps(result, indent=2))
     if not result["success"]:
         raise SystemExit(1)

@@ -1,4 +1,7 @@
-"""The bytes a receiver gets for an event (CONTRACT.md section 5)."""
+"""The envelope of an event (CONTRACT.md section 5) and its exact bytes.
+
+The `json` format sends it as it is; the chat formats in `app.domain.formats` are built from it.
+"""
 
 from __future__ import annotations
 
@@ -26,16 +29,3 @@ def encode(document: dict[str, Any]) -> bytes:
 def data_size(data: Any) -> int:
     """Size of event data as it will be sent, for WEBHOOK_MAX_PAYLOAD_BYTES."""
     return len(encode(data))
-
-
-def render_json(document: dict[str, Any]) -> bytes:
-    return encode(document)
-
-
-# Body renderers per webhook format. Chat-service formats plug in here.
-RENDERERS = {"json": render_json}
-FORMATS: tuple[str, ...] = tuple(RENDERERS)
-
-
-def render(format_name: str, document: dict[str, Any]) -> bytes:
-    return RENDERERS[format_name](document)

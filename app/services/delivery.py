@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.domain import sender
-from app.domain.catalog import TEST_EVENT
-from app.domain.payload import CONTENT_TYPE, envelope, render
+from app.domain.catalog import TEST_EVENT, example_data
+from app.domain.formats import render
+from app.domain.payload import CONTENT_TYPE, envelope
 from app.domain.retry import RetryPolicy, is_success, parse_retry_after
 from app.domain.signing import signature_headers
 from app.domain.urls import url_problem
@@ -33,6 +34,7 @@ from app.models import (
     utcnow,
 )
 from app.services import notices, queue
+from app.services.errors import ValidationError
 from app.services.events import new_event_id
 from app.services.webhooks import signing_secrets
 from app.version import __version__
@@ -70,7 +72,7 @@ def _lease() -> timedelta:
 def build_request(webhook: Webhook, event: Event, sent_at: int) -> tuple[bytes, dict[str, str]]:
     """The exact body and headers of one attempt; the signatures cover these bytes."""
     document = envelope(event.id, event.event_type, event.created_at, event.data)
-    body = render(webhook.format, document)
+    body = render(webhook.format, document, webhook.url)
     headers = {
         "Content-Type": CONTENT_TYPE,
         "User-Agent": USER_AGENT,
@@ -242,17 +244,31 @@ def _disable_for_failures(webhook_id: int, failures: int, error: str | None) -> 
             notices.webhook_disabled(webhook, error)
 
 
-def test_webhook(webhook: Webhook) -> dict[str, Any]:
-    """Send the `test` event once, now, and report what the endpoint answered.
+def _test_data(webhook: Webhook, event_type: str) -> dict[str, Any]:
+    if event_type == TEST_EVENT:
+        return {"test": True, "message": "Webhook configuration verified", "webhook": webhook.name}
+    if event_type not in webhook.events:
+        choices = ", ".join([TEST_EVENT, *webhook.events])
+        raise ValidationError.from_fields(
+            {"event": [f"This webhook does not receive {event_type!r}; send one of: {choices}."]}
+        )
+    return example_data(event_type)
+
+
+def test_webhook(webhook: Webhook, event_type: str | None = None) -> dict[str, Any]:
+    """Send the `test` event, or the catalog example of a subscribed type, once, now, and
+    report what the endpoint answered.
 
     It is logged like any delivery but is not retried and does not move the counters.
     """
+    event_type = event_type or TEST_EVENT
+    data = _test_data(webhook, event_type)
     now = utcnow()
     event = Event(
         id=new_event_id(),
         user_id=webhook.user_id,
-        event_type=TEST_EVENT,
-        data={"test": True, "message": "Webhook configuration verified", "webhook": webhook.name},
+        event_type=event_type,
+        data=data,
         created_at=now,
     )
     delivery = WebhookEvent(

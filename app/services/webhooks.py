@@ -10,9 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from app.domain import signing
+from app.domain import formats, signing
 from app.domain.catalog import unknown_event_types
-from app.domain.payload import FORMATS
+from app.domain.formats import FORMATS
 from app.domain.secretbox import SecretBox
 from app.domain.urls import url_problem
 from app.extensions import db
@@ -65,6 +65,16 @@ def validate(data: WebhookInput, *, creating: bool) -> None:
         problems["format"] = [f"Choose one of: {', '.join(FORMATS)}."]
     if problems:
         raise ValidationError.from_fields(problems)
+
+
+def suggest_format(url: str) -> str:
+    """The format the form should preselect for this URL."""
+    return formats.suggest_format(url or "")
+
+
+def format_warning(url: str, format_name: str | None) -> str | None:
+    """Advice (never a refusal) for the form and the API when URL and format seem not to match."""
+    return formats.format_warning(url or "", format_name or "json")
 
 
 def _set_subscriptions(webhook: Webhook, events: Iterable[str]) -> None:

@@ -19,6 +19,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float  # time.time() when it arrived
+    query: str = ""
 
 
 @dataclass
@@ -30,16 +31,24 @@ class Reply:
 
 
 class Receiver:
-    """Answers with the queued replies in order, then with `default` for ever after."""
+    """Answers with the queued replies in order, then with `default` for ever after.
 
-    def __init__(self, port: int = 0) -> None:
+    With `answer`, every request is answered by `answer(request)` instead: a fake service that
+    checks what it gets and replies the way the real one would.
+    """
+
+    def __init__(self, port: int = 0, answer: Callable[[Received], Reply] | None = None) -> None:
+        self.answer = answer
         self.requests: list[Received] = []
         self.replies: deque[Reply] = deque()
         self.default = Reply()
         self._lock = threading.Lock()
         self._server: BaseWSGIServer = make_server("127.0.0.1", port, self._app, threaded=True)
         self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval makes stop() quick: shutdown() waits for the next poll.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -60,16 +69,19 @@ class Receiver:
     def _app(self, environ: dict, start_response: Callable) -> object:
         request = Request(environ)
         with self._lock:
-            self.requests.append(
-                Received(
-                    request.method,
-                    request.path,
-                    dict(request.headers),
-                    request.get_data(),
-                    time.time(),
-                )
+            received = Received(
+                request.method,
+                request.path,
+                dict(request.headers),
+                request.get_data(),
+                time.time(),
+                request.query_string.decode("latin-1"),
             )
-            reply = self.replies.popleft() if self.replies else self.default
+            self.requests.append(received)
+            if self.answer is not None:
+                reply = self.answer(received)
+            else:
+                reply = self.replies.popleft() if self.replies else self.default
         if reply.delay:
             time.sleep(reply.delay)
         return Response(reply.body, status=reply.status, headers=reply.headers)(
