@@ -30,10 +30,7 @@ function openTestDialog(form) {
   return true;
 }
 
-function copyFrom(button) {
-  const source = document.querySelector(button.dataset.copy);
-  if (!source) return;
-  const text = source.textContent.trim();
+function copyText(button, text, source) {
   const done = () => {
     const label = button.textContent;
     button.textContent = "Copied";
@@ -41,7 +38,7 @@ function copyFrom(button) {
   };
   if (navigator.clipboard && window.isSecureContext) {
     navigator.clipboard.writeText(text).then(done);
-  } else {
+  } else if (source) {
     const range = document.createRange();
     range.selectNodeContents(source);
     const selection = window.getSelection();
@@ -49,6 +46,25 @@ function copyFrom(button) {
     selection.addRange(range);
     if (document.execCommand("copy")) done();
   }
+}
+
+function copyFrom(button) {
+  const source = document.querySelector(button.dataset.copy);
+  if (source) copyText(button, source.textContent.trim(), source);
+}
+
+// Copy while the secret stays masked: the reveal POST answers this script with the secret alone.
+function copySecret(button) {
+  const form = button.form;
+  fetch(form.action, {
+    method: "POST",
+    body: new FormData(form),
+    headers: { "X-Requested-With": "fetch" },
+    credentials: "same-origin",
+  })
+    .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+    .then((secret) => copyText(button, secret, null))
+    .catch(() => { button.textContent = "Copy failed"; });
 }
 
 document.addEventListener("submit", (event) => {
@@ -59,4 +75,11 @@ document.addEventListener("submit", (event) => {
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-copy]");
   if (button) copyFrom(button);
+  const secretButton = event.target.closest("[data-copy-secret]");
+  if (secretButton) copySecret(secretButton);
+});
+
+// Script-only buttons stay hidden when scripts do not run.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const button of document.querySelectorAll("[data-copy-secret]")) button.hidden = false;
 });

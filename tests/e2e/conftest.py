@@ -61,6 +61,7 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture
 def page(chromium: Any) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 1280, "height": 860})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
     tab = context.new_page()
     tab.set_default_timeout(15_000)
     yield tab

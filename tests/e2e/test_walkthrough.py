@@ -104,6 +104,10 @@ def test_register_create_test_trigger_retry_rotate_disable(page: Page, live_serv
     old_secret = webhooks.reveal_secret(webhooks.get_webhook(webhook.id))
     page.get_by_role("link", name="Back to webhooks").click()
     page.get_by_role("link", name="Edit").click()
+    expect(page.locator("#secret-value")).to_have_text(f"whsec_••••{old_secret[-4:]}")
+    page.get_by_role("button", name="Copy").click()  # copies without showing it
+    wait_for(lambda: page.evaluate("navigator.clipboard.readText()") == old_secret)
+    expect(page.locator("#secret-value")).to_have_text(f"whsec_••••{old_secret[-4:]}")
     page.get_by_role("button", name="Rotate").click()
     expect(page.get_by_text("keeps signing alongside it for 24 hours")).to_be_visible()
     new_secret = page.locator("#secret-value").inner_text().strip()

@@ -222,8 +222,13 @@ def test_secret_is_masked_revealed_by_post_and_rotated(browser, make_webhook):
     assert secret not in page
     assert me.get(f"/webhooks/{webhook.id}/secret/reveal").status_code == 405
 
-    revealed = text(me.post(f"/webhooks/{webhook.id}/secret/reveal"))
-    assert secret in revealed and "data-copy" in revealed
+    response = me.post(f"/webhooks/{webhook.id}/secret/reveal")
+    assert secret in text(response) and "data-copy" in text(response)
+    assert response.headers["Cache-Control"] == "no-store"
+    for_script = me.post(
+        f"/webhooks/{webhook.id}/secret/reveal", headers={"X-Requested-With": "fetch"}
+    )
+    assert for_script.mimetype == "text/plain" and text(for_script) == secret
 
     rotated = text(me.post(f"/webhooks/{webhook.id}/secret/rotate"))
     db.session.rollback()
