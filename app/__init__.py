@@ -43,6 +43,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     limiter.init_app(app)
     login_manager.user_loader(_load_user)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to see that page."
+    login_manager.login_message_category = "info"
+    # The JSON API answers 401 rather than redirecting to the sign-in page.
+    login_manager.blueprint_login_views = {"api": None}
 
 
 def _load_user(user_id: str) -> Any:
@@ -52,9 +57,15 @@ def _load_user(user_id: str) -> Any:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
+    from app.auth import bp as auth_bp
     from app.main import bp as main_bp
+    from app.pages import bp as pages_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(admin_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -105,6 +105,9 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
     config: dict[str, Any] = {
         "SECRET_KEY": get("SECRET_KEY", "")
         or _instance_secret(instance_path, "secret.key", lambda: secrets.token_hex(32)),
+        # The session cookie is out of scripts' reach and not sent on cross-site requests.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "CELERY_BROKER_URL": get("CELERY_BROKER_URL", "filesystem://localhost/"),

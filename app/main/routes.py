@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, jsonify, render_template
+from flask import current_app, jsonify, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from app.domain.catalog import EVENT_TYPES
 from app.extensions import db
@@ -13,7 +14,9 @@ from app.main import bp
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    """What Signalpost is, and the event types it delivers."""
+    """The webhook list once signed in; otherwise what Signalpost is, with Sign in / Register."""
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.index"))
     return render_template("main/index.html", event_types=EVENT_TYPES)
 
 

@@ -1,0 +1,32 @@
+"""The admin's view: every user's webhooks, counts per user, and the last hour's health."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from app.admin import bp
+from app.services import stats, webhooks
+
+ADMIN_REASON = "Disabled by an admin."
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    """The summary, the failing endpoints, counts per user and every webhook."""
+    return render_template(
+        "admin/index.html",
+        summary=stats.admin_summary(),
+        webhooks=webhooks.list_webhooks(),
+        success_rate=stats.success_rate,
+    )
+
+
+@bp.post("/webhooks/<int:webhook_id>/active")
+def set_active(webhook_id: int) -> ResponseReturnValue:
+    """Enable or disable anyone's webhook; the owner sees why on their list."""
+    webhook = webhooks.get_webhook(webhook_id)
+    active = request.form.get("active") == "1"
+    webhooks.set_active(webhook, active, reason=ADMIN_REASON)
+    flash(f"Webhook #{webhook.id} of {webhook.user.email} {'enabled' if active else 'disabled'}.")
+    return redirect(url_for("admin.index"))

@@ -1,0 +1,24 @@
+"""Account forms. They carry values; `app.services.users` decides what is valid."""
+
+from __future__ import annotations
+
+from wtforms import EmailField, PasswordField, StringField, SubmitField
+
+from app.formkit import ServiceForm
+
+
+class RegisterForm(ServiceForm):
+    email = EmailField("Email")
+    password = PasswordField("Password", description="At least 8 characters.")
+    submit = SubmitField("Create account")
+
+
+class SignInForm(ServiceForm):
+    email = EmailField("Email")
+    password = PasswordField("Password")
+    submit = SubmitField("Sign in")
+
+
+class TokenForm(ServiceForm):
+    name = StringField("Name", description="What will use it, e.g. “trading bot”.")
+    submit = SubmitField("Create token")

@@ -1,0 +1,46 @@
+"""The webhook form. It carries values; `app.services.webhooks.validate` decides what is valid."""
+
+from __future__ import annotations
+
+from wtforms import (
+    BooleanField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+
+from app.domain.catalog import EVENT_TYPES
+from app.domain.formats import FORMAT_LABELS, FORMATS
+from app.formkit import ServiceForm
+from app.services.webhooks import WebhookInput
+
+
+class WebhookForm(ServiceForm):
+    # validate_choice=False: the service names unknown values; the form must not judge first.
+    name = StringField("Name", description="Shown only to you, e.g. “Trading bot”.")
+    url = StringField("Endpoint URL", description="Where Signalpost POSTs each event.")
+    # Drawn as labelled checkboxes with a description each by templates/pages/form.html.
+    events = SelectMultipleField(
+        "Events",
+        choices=[SelectChoice(event.value, event.label) for event in EVENT_TYPES],
+        validate_choice=False,
+    )
+    format = SelectField(
+        "Format",
+        choices=[SelectChoice(name, FORMAT_LABELS.get(name, name)) for name in FORMATS],
+        default="json",
+        validate_choice=False,
+    )
+    is_active = BooleanField("Active", default=True, description="Send events to this endpoint.")
+    submit = SubmitField("Save webhook")
+
+    def to_input(self) -> WebhookInput:
+        return WebhookInput(
+            name=self.name.data or "",
+            url=self.url.data or "",
+            events=list(self.events.data or []),
+            format=self.format.data or "",
+            is_active=bool(self.is_active.data),
+        )

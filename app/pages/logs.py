@@ -1,0 +1,54 @@
+"""A webhook's delivery log: filters, keyset pages, every attempt, and Retry."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from app.domain.catalog import EVENT_TYPES, TEST_EVENT
+from app.pages import bp
+from app.pages.routes import owned
+from app.services import delivery, logs
+
+PAGE_SIZE = 25
+OUTCOMES = {"succeeded": True, "failed": False}
+EVENT_FILTERS = [(event.value, event.label) for event in EVENT_TYPES] + [(TEST_EVENT, "Test")]
+
+
+@bp.get("/webhooks/<int:webhook_id>/logs")
+def logs_page(webhook_id: int) -> ResponseReturnValue:
+    """Deliveries newest first; `outcome`, `event` and the `before` cursor come from the query."""
+    webhook = owned(webhook_id)
+    outcome = request.args.get("outcome", "")
+    event_type = request.args.get("event", "")
+    if event_type not in dict(EVENT_FILTERS):
+        event_type = ""
+    before = request.args.get("before", type=int)
+    rows, next_cursor = logs.get_webhook_logs(
+        webhook,
+        PAGE_SIZE,
+        before,
+        success=OUTCOMES.get(outcome),
+        event_type=event_type or None,
+    )
+    # Only the filters in use, so page links carry no empty parameters.
+    filters = {"outcome": outcome if outcome in OUTCOMES else "", "event": event_type}
+    filters = {name: value for name, value in filters.items() if value}
+    return render_template(
+        "pages/logs.html",
+        webhook=webhook,
+        rows=[logs.log_as_dict(row) for row in rows],
+        next_cursor=next_cursor,
+        first_page=before is None,
+        filters=filters,
+        event_filters=EVENT_FILTERS,
+    )
+
+
+@bp.post("/webhooks/<int:webhook_id>/logs/<int:log_id>/retry")
+def retry(webhook_id: int, log_id: int) -> ResponseReturnValue:
+    """Deliver the same event (same event id) again, with a fresh retry schedule."""
+    webhook = owned(webhook_id)
+    again = delivery.redeliver(logs.get_delivery(webhook, log_id))
+    flash(f"Event {again.event_id} queued for delivery again, as delivery #{again.id}.", "success")
+    return redirect(url_for("pages.logs_page", webhook_id=webhook.id))

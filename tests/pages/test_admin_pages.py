@@ -1,0 +1,53 @@
+"""The admin page: admins only, every user's webhooks, and enable/disable for anyone's."""
+
+from __future__ import annotations
+
+from app.extensions import db
+from app.models import Webhook
+from tests.pages.conftest import text
+
+
+def test_admin_is_for_admins_only(browser, client):
+    assert client.get("/admin/").status_code == 302
+    response = browser().get("/admin/")
+    assert response.status_code == 403
+    assert "This page is for administrators." in text(response)
+    assert browser().post("/admin/webhooks/1/active", {"active": "0"}).status_code == 403
+
+
+def test_admin_sees_every_users_webhooks_and_counts(browser, make_user, make_webhook):
+    owner = make_user()
+    webhook, secret = make_webhook(
+        "http://127.0.0.1:9/<script>", user=owner, name="<script>x</script>"
+    )
+    webhook.consecutive_failures = 2
+    db.session.commit()
+    page = text(browser(is_admin=True).get("/admin/"))
+    assert f'id="admin-webhook-{webhook.id}"' in page
+    assert owner.email in page
+    assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    assert secret not in page
+    failing = page.split('id="failing"', 1)[1].split("</table>", 1)[0]
+    assert "&lt;script&gt;x&lt;/script&gt;" in failing
+    assert 'id="deliveries-last-hour"' in page and 'id="success-rate"' in page
+    users = page.split('id="users"', 1)[1].split("</table>", 1)[0]
+    assert owner.email in users
+
+
+def test_admin_disables_and_enables_anyones_webhook(browser, make_webhook):
+    webhook, _ = make_webhook("http://127.0.0.1:9/hook")
+    admin = browser(is_admin=True)
+    assert admin.post(f"/admin/webhooks/{webhook.id}/active", {"active": "0"}).status_code == 302
+    db.session.rollback()
+    saved = db.session.get(Webhook, webhook.id)
+    assert not saved.is_active and saved.disabled_reason == "Disabled by an admin."
+    owner_view = text(browser(saved.user).get("/webhooks"))
+    assert "Disabled by an admin." in owner_view
+    admin.post(f"/admin/webhooks/{webhook.id}/active", {"active": "1"})
+    db.session.rollback()
+    assert db.session.get(Webhook, webhook.id).is_active
+
+
+def test_admin_link_only_for_admins(browser):
+    assert 'href="/admin/"' not in text(browser().get("/webhooks"))
+    assert 'href="/admin/"' in text(browser(is_admin=True).get("/webhooks"))
