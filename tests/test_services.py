@@ -21,6 +21,8 @@ def count(model) -> int:
     [
         (WebhookInput(name="", url="https://x.example/h", events=["custom"]), "name"),
         (WebhookInput(name="n" * 101, url="https://x.example/h", events=["custom"]), "name"),
+        (WebhookInput(name="nul\x00", url="https://x.example/h", events=["custom"]), "name"),
+        (WebhookInput(name="half \ud800", url="https://x.example/h", events=["custom"]), "name"),
         (WebhookInput(name="ok", url="ftp://x.example/h", events=["custom"]), "url"),
         (WebhookInput(name="ok", url="not a url", events=["custom"]), "url"),
         (WebhookInput(name="ok", url="", events=["custom"]), "url"),
@@ -95,6 +97,7 @@ def test_update_changes_subscriptions_and_validates(make_webhook):
         (None, {}, ValidationError),
         ("custom", ["not", "an", "object"], ValidationError),
         ("custom", "text", ValidationError),
+        ("custom", {"text": "half a surrogate \ud800"}, ValidationError),
     ],
 )
 def test_bad_events_are_refused_and_not_stored(make_user, event_type, data, error):

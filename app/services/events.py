@@ -36,7 +36,12 @@ def validate_event(event_type: Any, data: Any) -> None:
     if not isinstance(data, dict):
         raise ValidationError.from_fields({"data": ["The event data must be a JSON object."]})
     limit = current_app.config["WEBHOOK_MAX_PAYLOAD_BYTES"]
-    size = data_size(data)
+    try:
+        size = data_size(data)
+    except UnicodeEncodeError:
+        raise ValidationError.from_fields(
+            {"data": ["The event data holds text that is not valid Unicode (a lone surrogate)."]}
+        ) from None
     if size > limit:
         raise PayloadTooLarge(
             f"The event data is {size} bytes; the most accepted is {limit}.",

@@ -48,6 +48,8 @@ def validate(data: WebhookInput, *, creating: bool) -> None:
             problems["name"] = ["Enter a name."]
         elif len(name) > NAME_MAX_LENGTH:
             problems["name"] = [f"Use at most {NAME_MAX_LENGTH} characters."]
+        elif not name.isprintable():
+            problems["name"] = ["Use printable characters only."]
     if creating or data.url is not None:
         problem = url_problem(
             (data.url or "").strip(), require_https=current_app.config["WEBHOOK_REQUIRE_HTTPS"]
