@@ -91,7 +91,6 @@ class PrivatePostgres:
         self.folder = folder
         self.data = folder / "data"
         self.port = free_port()
-        self.process: subprocess.Popen | None = None
 
     def _as_owner(self, command: list[str]) -> list[str]:
         # PostgreSQL refuses to run as root; CI and sessions here are root.
@@ -105,61 +104,35 @@ class PrivatePostgres:
         self.folder.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres", "postgres")
-        subprocess.run(
-            self._as_owner(
-                [
-                    str(self.bin / "initdb"),
-                    "-D",
-                    str(self.data),
-                    "-U",
-                    "postgres",
-                    "--auth=trust",
-                    "--no-sync",
-                ]
-            ),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        self._run(self.bin / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust")
         self.start()
-        subprocess.run(
-            self._as_owner(
-                [
-                    str(self.bin / "createdb"),
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    str(self.port),
-                    "-U",
-                    "postgres",
-                    "signalpost",
-                ]
-            ),
-            check=True,
+        self._run(
+            self.bin / "createdb",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            self.port,
+            "-U",
+            "postgres",
+            "signalpost",
         )
         return self
 
     def start(self) -> None:
-        command = [
-            str(self.bin / "postgres"),
-            "-D",
-            str(self.data),
-            "-p",
-            str(self.port),
-            "-k",
-            str(self.folder),
-            "-c",
-            "listen_addresses=127.0.0.1",
-            "-c",
-            "fsync=off",
-        ]
-        self.process = subprocess.Popen(
-            self._as_owner(command), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._pg_ctl("start", "-w", "-l", str(self.folder / "server.log"), "-o", options)
         wait_for_port(self.port)
 
     def stop(self) -> None:
-        # runuser passes SIGTERM on to postgres: a "smart" shutdown; SIGINT is "fast".
-        _stop(self.process, signal.SIGINT)
+        if (self.data / "postmaster.pid").exists():
+            self._pg_ctl("stop", "-w", "-m", "fast")
+
+    def _pg_ctl(self, *arguments: str) -> None:
+        self._run(self.bin / "pg_ctl", "-D", self.data, *arguments)
+
+    def _run(self, *command: object) -> None:
+        argv = self._as_owner([str(part) for part in command])
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
 
 
 class Worker:
