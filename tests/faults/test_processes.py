@@ -78,3 +78,18 @@ def test_a_redis_restart_that_keeps_nothing_loses_nothing(
         assert_consistent(webhook_id, receiver, event_ids)
         _still_delivers(owner, receiver)
         db.session.remove()
+
+
+def test_two_worker_processes_share_a_stream_without_sending_twice(
+    fault_app: Flask, start_worker, receiver
+):
+    receiver.default = Reply(200, delay=0.02)
+    with fault_app.app_context():
+        owner, webhook_id = _owner_and_webhook(receiver)
+        start_worker(), start_worker()
+        event_ids = _fire(owner, 60)
+        settle(receiver, event_ids)
+
+        assert sorted(r.headers["X-Webhook-Id"] for r in receiver.requests) == sorted(event_ids)
+        assert_consistent(webhook_id, receiver, event_ids)
+        db.session.remove()
