@@ -22,6 +22,25 @@ def invoke(runner, *args: str):
     return runner.invoke(args=list(args))
 
 
+def create_webhook(runner, email: str, url: str, events: str = "custom") -> tuple[str, str]:
+    """Run `flask webhooks create`; returns the printed id and the whole output."""
+    created = invoke(
+        runner,
+        "webhooks",
+        "create",
+        "--user",
+        email,
+        "--name",
+        "Bot",
+        "--url",
+        url,
+        "--events",
+        events,
+    )
+    assert created.exit_code == 0, created.output
+    return re.search(r"id: (\d+)", created.output).group(1), created.output
+
+
 def test_users_create_and_token(runner, ctx):
     result = invoke(runner, "users", "create", "CLI@Example.com", "--password", "password123")
     assert result.exit_code == 0, result.output
@@ -46,22 +65,8 @@ def test_refusals_are_one_line_errors_not_tracebacks(runner, email):
 
 @pytest.mark.usefixtures("worker")
 def test_create_trigger_deliver_and_read_the_logs(runner, email, receiver):
-    created = invoke(
-        runner,
-        "webhooks",
-        "create",
-        "--user",
-        email,
-        "--name",
-        "Bot",
-        "--url",
-        receiver.url,
-        "--events",
-        "price_above, trade_executed",
-    )
-    assert created.exit_code == 0, created.output
-    webhook_id = re.search(r"id: (\d+)", created.output).group(1)
-    assert re.search(r"secret: whsec_\S+", created.output)
+    webhook_id, output = create_webhook(runner, email, receiver.url, "price_above, trade_executed")
+    assert re.search(r"secret: whsec_\S+", output)
 
     listed = invoke(runner, "webhooks", "list", "--user", email).output
     assert "price_above,trade_executed" in listed and "active" in listed
@@ -83,20 +88,7 @@ def test_create_trigger_deliver_and_read_the_logs(runner, email, receiver):
 
 
 def test_test_command_reports_the_answer(runner, email, receiver):
-    created = invoke(
-        runner,
-        "webhooks",
-        "create",
-        "--user",
-        email,
-        "--name",
-        "Bot",
-        "--url",
-        receiver.url,
-        "--events",
-        "custom",
-    )
-    webhook_id = re.search(r"id: (\d+)", created.output).group(1)
+    webhook_id, _ = create_webhook(runner, email, receiver.url)
     result = invoke(runner, "webhooks", "test", webhook_id)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["status_code"] == 200
@@ -104,20 +96,7 @@ def test_test_command_reports_the_answer(runner, email, receiver):
 
 
 def test_disable_and_enable(runner, email):
-    created = invoke(
-        runner,
-        "webhooks",
-        "create",
-        "--user",
-        email,
-        "--name",
-        "Bot",
-        "--url",
-        "http://127.0.0.1:9/h",
-        "--events",
-        "custom",
-    )
-    webhook_id = re.search(r"id: (\d+)", created.output).group(1)
+    webhook_id, _ = create_webhook(runner, email, "http://127.0.0.1:9/h")
     assert "disabled" in invoke(runner, "webhooks", "disable", webhook_id).output
     assert "disabled (Disabled by an admin.)" in invoke(runner, "webhooks", "list").output
     invoke(runner, "webhooks", "enable", webhook_id)
