@@ -50,7 +50,9 @@ def validate(data: WebhookInput, *, creating: bool) -> None:
             problems["name"] = [f"Use at most {NAME_MAX_LENGTH} characters."]
     if creating or data.url is not None:
         problem = url_problem(
-            (data.url or "").strip(), require_https=current_app.config["WEBHOOK_REQUIRE_HTTPS"]
+            (data.url or "").strip(),
+            require_https=current_app.config["WEBHOOK_REQUIRE_HTTPS"],
+            allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"],
         )
         if problem:
             problems["url"] = [problem]
