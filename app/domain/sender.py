@@ -90,12 +90,16 @@ def _connect(target: Target, timeout: float, deadline: _Deadline) -> socket.sock
         deadline.watch(sock)
         if target.scheme != "https":
             return sock
-        tls = tls_context().wrap_socket(
-            sock, server_hostname=target.host, do_handshake_on_connect=False
-        )
-        deadline.watch(tls)
-        tls.do_handshake()
-        return tls
+        try:
+            sock = tls_context().wrap_socket(
+                sock, server_hostname=target.host, do_handshake_on_connect=False
+            )
+            deadline.watch(sock)
+            sock.do_handshake()
+        except BaseException:
+            sock.close()
+            raise
+        return sock
     raise error
 
 

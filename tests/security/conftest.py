@@ -13,6 +13,9 @@ import pytest
 from flask import Flask
 
 from app.domain import addresses
+from app.extensions import db
+from app.models import Event, Webhook, WebhookEvent
+from app.services import events
 
 Answer = list[str] | Callable[[], list[str]]
 PUBLIC = "93.184.216.34"
@@ -38,3 +41,20 @@ def strict(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The production rules: no private, loopback or otherwise internal targets."""
     monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
     yield
+
+
+@pytest.fixture
+def store_delivery(ctx: None) -> Callable[[Webhook], WebhookEvent]:
+    """A delivery stored as trigger_event stores it, but not queued: the test attempts it."""
+
+    def store(webhook: Webhook) -> WebhookEvent:
+        event_id = events.new_event_id()
+        db.session.add(
+            Event(id=event_id, user_id=webhook.user_id, event_type="price_above", data={})
+        )
+        row = WebhookEvent(webhook_id=webhook.id, event_id=event_id)
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    return store

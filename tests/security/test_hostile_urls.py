@@ -6,8 +6,8 @@ import pytest
 
 from app.domain.urls import url_problem
 from app.extensions import db
-from app.models import DeliveryStatus, Event, WebhookEvent
-from app.services import delivery, events, webhooks
+from app.models import DeliveryStatus
+from app.services import delivery, webhooks
 from app.services.errors import ValidationError
 from tests.security.conftest import PUBLIC
 
@@ -114,22 +114,12 @@ def test_refused_at_edit(strict, names, make_webhook, url, why):
     assert why in refused.value.fields["url"][0]
 
 
-def stored_delivery(webhook) -> WebhookEvent:
-    """A delivery stored as trigger_event would, but not queued: the test makes the attempt."""
-    event_id = events.new_event_id()
-    db.session.add(Event(id=event_id, user_id=webhook.user_id, event_type="price_above", data={}))
-    row = WebhookEvent(webhook_id=webhook.id, event_id=event_id)
-    db.session.add(row)
-    db.session.commit()
-    return row
-
-
 @pytest.mark.parametrize(("url", "why"), HOSTILE)
-def test_refused_at_delivery(strict, names, make_webhook, url, why):
+def test_refused_at_delivery(strict, names, make_webhook, store_delivery, url, why):
     # Saved while the rules allowed it (or before they existed): delivery checks again.
     webhook, _ = make_webhook("http://hooks.example.test/hook")
     webhook.url = url
-    row = stored_delivery(webhook)
+    row = store_delivery(webhook)
 
     outcome = delivery.attempt_delivery(row.id)
 
@@ -164,10 +154,10 @@ def test_allow_private_targets_lifts_the_address_rules_only(names):
 
 
 def test_a_name_that_does_not_resolve_yet_is_accepted_and_retried_at_delivery(
-    strict, names, make_webhook
+    strict, names, make_webhook, store_delivery
 ):
     webhook, _ = make_webhook("http://later.example.test/hook")
-    row = stored_delivery(webhook)
+    row = store_delivery(webhook)
 
     outcome = delivery.attempt_delivery(row.id)
 
