@@ -124,6 +124,8 @@ def post(target: Target, body: bytes, headers: Mapping[str, str], timeout: float
         )
         response = connection.getresponse()
         raw = response.read(RESPONSE_BODY_LIMIT)
+        if deadline.expired:  # a cut connection can look like a short, complete answer
+            raise TimeoutError
     except (OSError, http.client.HTTPException) as exc:
         error = _describe(exc, stage, timeout, deadline.expired)
         return AttemptResult(None, None, _elapsed_ms(started), error)
