@@ -20,18 +20,25 @@ def reencrypt_secrets() -> int:
     """
     box = SecretBox(current_app.config["WEBHOOK_ENCRYPTION_KEY"])
     count = 0
-    query = sa.select(Webhook).order_by(Webhook.id).execution_options(yield_per=BATCH)
-    for webhook in db.session.scalars(query):
-        try:
-            webhook.secret_encrypted = box.reseal(webhook.secret_encrypted)
-            if webhook.previous_secret_encrypted:
-                webhook.previous_secret_encrypted = box.reseal(webhook.previous_secret_encrypted)
-        except InvalidToken:
-            db.session.rollback()
-            raise ServiceError(
-                f"No key in WEBHOOK_ENCRYPTION_KEY opens the secret of webhook {webhook.id}; "
-                "list the key it was encrypted with after the new one. Nothing was changed."
-            ) from None
-        count += 1
+    last_id = 0
+    while batch := db.session.scalars(
+        sa.select(Webhook).where(Webhook.id > last_id).order_by(Webhook.id).limit(BATCH)
+    ).all():
+        for webhook in batch:
+            try:
+                webhook.secret_encrypted = box.reseal(webhook.secret_encrypted)
+                if webhook.previous_secret_encrypted:
+                    webhook.previous_secret_encrypted = box.reseal(
+                        webhook.previous_secret_encrypted
+                    )
+            except InvalidToken:
+                db.session.rollback()
+                raise ServiceError(
+                    f"No key in WEBHOOK_ENCRYPTION_KEY opens the secret of webhook {webhook.id}; "
+                    "list the key it was encrypted with after the new one. Nothing was changed."
+                ) from None
+        count += len(batch)
+        last_id = batch[-1].id
+        db.session.flush()  # written, so the session need not keep every webhook in memory
     db.session.commit()
     return count
