@@ -285,6 +285,7 @@ def test_webhook(webhook: Webhook) -> dict[str, Any]:
         webhook=webhook, event=event, status=DeliveryStatus.SENDING, next_attempt_at=now
     )
     db.session.add_all([event, delivery])
+    db.session.flush()  # defaults applied, even when the URL is refused before any commit
     sent = _send(webhook, event)
     result = sent.result
     status = DeliveryStatus.SUCCEEDED if is_success(result.status_code) else DeliveryStatus.FAILED

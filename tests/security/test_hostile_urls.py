@@ -164,3 +164,18 @@ def test_a_name_that_does_not_resolve_yet_is_accepted_and_retried_at_delivery(
     assert outcome.status == DeliveryStatus.SCHEDULED
     db.session.refresh(row)
     assert row.error == "The host name later.example.test does not resolve."
+
+
+def test_a_test_send_to_a_refused_or_unknown_address_says_why(strict, names, make_webhook):
+    webhook, _ = make_webhook("http://hooks.example.test/hook")
+    webhook.url = "http://internal.example.test/hook"
+
+    refused = delivery.test_webhook(webhook)
+
+    assert refused["success"] is False and refused["status_code"] is None
+    assert refused["error"] == (
+        "URL refused: internal.example.test resolves to 10.0.0.5, a private address."
+    )
+    webhook.url = "http://unknown.example.test/hook"
+    unknown = delivery.test_webhook(webhook)
+    assert unknown["error"] == "The host name unknown.example.test does not resolve."

@@ -86,7 +86,7 @@ def test_thirty_events_all_arrive_never_more_than_the_limit_per_window(
     windows = db.session.scalars(
         sa.select(DeliveryRateWindow.count).where(DeliveryRateWindow.webhook_id == webhook.id)
     ).all()
-    assert sum(windows) == 30 and max(windows) == 5, windows
+    assert sum(windows) == 30 and max(windows) <= 5, windows
     db.session.refresh(webhook)
     # Postponed is not failed: the counters saw thirty successes and nothing else.
     assert (webhook.success_count, webhook.failure_count) == (30, 0)
