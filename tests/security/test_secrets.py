@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from app.extensions import db
-from app.services import webhooks
+from app.services import delivery, webhooks
+from tests.support.receiver import Reply
 
 
 def stored(webhook_id: int) -> tuple[str, str | None]:
@@ -81,3 +84,18 @@ def test_a_list_of_keys_with_a_bad_one_stops_start_up(settings):
     with pytest.raises(SystemExit) as stopped:
         create_app({**settings, "WEBHOOK_ENCRYPTION_KEY": f"{Fernet.generate_key().decode()},nope"})
     assert "WEBHOOK_ENCRYPTION_KEY" in str(stopped.value)
+
+
+def test_no_secret_reaches_the_log(make_webhook, receiver, caplog):
+    webhook, secret = make_webhook(receiver.url)
+    receiver.default = Reply(500, "down")
+    caplog.set_level(logging.DEBUG)
+
+    delivery.test_webhook(webhook)
+    rotated = webhooks.rotate_secret(webhook)
+    delivery.test_webhook(webhook)
+
+    assert len(receiver.requests) == 2
+    assert caplog.records, "something was logged to look through"
+    for plaintext in (secret, rotated):
+        assert plaintext.removeprefix("whsec_") not in caplog.text
