@@ -7,6 +7,7 @@ Celery's own `rate_limit` is per worker, so it cannot enforce a limit per endpoi
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from functools import cache
@@ -19,6 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.domain.ratelimit import RateLimit
 from app.extensions import db
 from app.models import DeliveryRateWindow
+
+log = logging.getLogger(__name__)
 
 # Database windows older than this are deleted as new ones open.
 KEEP_WINDOWS_SECONDS = 3600
@@ -37,11 +40,17 @@ def acquire(webhook_id: int) -> float | None:
     now = time.time()
     window = limit.window(now)
     url = current_app.config["REDIS_URL"]
-    granted = (
-        _acquire_redis(url, webhook_id, limit, window)
-        if url
-        else _acquire_database(webhook_id, limit, window)
-    )
+    granted: bool | None = None
+    if url:
+        try:
+            granted = _acquire_redis(url, webhook_id, limit, window)
+        except redis.RedisError as exc:
+            # Deliveries go on while Redis is away, counted where every worker still can.
+            log.warning(
+                "Redis unavailable for the delivery rate limit, using the database: %s", exc
+            )
+    if granted is None:
+        granted = _acquire_database(webhook_id, limit, window)
     if granted:
         return None
     return limit.wait(now) + random.uniform(0, min(MAX_JITTER_SECONDS, limit.period / 10))

@@ -138,3 +138,16 @@ def test_old_database_windows_are_deleted(app, ctx, make_webhook, monkeypatch):
         )
     ).all()
     assert len(starts) == 1
+
+
+def test_without_redis_the_database_keeps_the_count(app, ctx, make_webhook, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (2, 60))
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens
+    webhook, _ = make_webhook("http://127.0.0.1:9/hook")
+    with freeze_time("2030-01-01 14:00:00"):
+        answers = [ratelimit.acquire(webhook.id) for _ in range(3)]
+    assert answers[:2] == [None, None] and answers[2] is not None
+    counts = db.session.scalars(
+        sa.select(DeliveryRateWindow.count).where(DeliveryRateWindow.webhook_id == webhook.id)
+    ).all()
+    assert counts == [2]
