@@ -12,7 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.services import delivery, events, logs, users, webhooks
+from app.services import delivery, events, keys, logs, users, webhooks
 from app.services.errors import ServiceError
 
 users_cli = AppGroup("users", help="Create users and API tokens.")
@@ -147,6 +147,16 @@ def disable(webhook_id: int) -> None:
 def rotate_secret(webhook_id: int) -> None:
     """Give a webhook a new secret; the old one keeps signing for 24 hours."""
     click.echo(webhooks.rotate_secret(webhooks.get_webhook(webhook_id)))
+
+
+@webhooks_cli.command("reencrypt-secrets")
+@reports_errors
+def reencrypt_secrets() -> None:
+    """Re-encrypt every secret under the first key of WEBHOOK_ENCRYPTION_KEY.
+
+    To change the key, set WEBHOOK_ENCRYPTION_KEY=NEW,OLD everywhere, run this, then drop OLD.
+    """
+    click.echo(f"Re-encrypted the secrets of {keys.reencrypt_secrets()} webhooks.")
 
 
 @webhooks_cli.command("logs")

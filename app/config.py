@@ -15,6 +15,8 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from app.domain.secretbox import parse_keys
+
 
 class ConfigError(ValueError):
     """A configuration variable has a value we cannot use."""
@@ -95,10 +97,11 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         instance_path, "encryption.key", lambda: Fernet.generate_key().decode()
     )
     try:
-        Fernet(encryption_key)
+        parse_keys(encryption_key)
     except (ValueError, TypeError):
         raise ConfigError(
-            "WEBHOOK_ENCRYPTION_KEY must be a Fernet key: 32 url-safe base64-encoded bytes"
+            "WEBHOOK_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64-encoded bytes), "
+            "or several separated by commas"
         ) from None
 
     rate_count, rate_period = _rate("WEBHOOK_RATE_LIMIT", get("WEBHOOK_RATE_LIMIT", "10/minute"))

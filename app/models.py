@@ -92,6 +92,8 @@ class Webhook(db.Model):
     success_count: Mapped[int] = mapped_column(default=0)
     failure_count: Mapped[int] = mapped_column(default=0)
     consecutive_failures: Mapped[int] = mapped_column(default=0)
+    # When the owner was last told it is failing; they are told at most once a day.
+    failure_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -198,3 +200,18 @@ class DeliveryAttempt(db.Model):
     response_body: Mapped[str | None] = mapped_column(sa.Text)
     duration_ms: Mapped[int]
     error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class DeliveryRateWindow(db.Model):
+    """Attempts granted to one webhook in one rate-limit window, when Redis is not configured.
+
+    The database is the one store every worker process shares, so the limit holds across them.
+    """
+
+    __tablename__ = "delivery_rate_windows"
+
+    webhook_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("webhooks.id", ondelete="CASCADE"), primary_key=True
+    )
+    window_start: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(default=0)

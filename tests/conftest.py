@@ -97,6 +97,8 @@ def settings_for(database_url: str, broker_url: str, mail_sink: MailSink) -> dic
         "WEBHOOK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "WEBHOOK_RETRY_DELAYS": "1,1,1",
         "WEBHOOK_TIMEOUT": "2",
+        # High enough that only the tests about the per-endpoint limit ever meet it.
+        "WEBHOOK_RATE_LIMIT": "1000/second",
         "WEBHOOK_REQUIRE_HTTPS": "false",
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
         "MAIL_SERVER": "127.0.0.1",

@@ -1,27 +1,28 @@
-"""One HTTP attempt: POST the bytes, never follow a redirect, keep the first 4 KiB of the answer."""
+"""One HTTP attempt: POST the bytes to a checked address, never follow a redirect, keep the
+first 4 KiB of the answer, and give up when the whole attempt has lasted the timeout.
+
+The connection goes to an address `urls.check_target` has already judged, never to a fresh
+lookup of the name; the name is still what the request carries (Host), what TLS asks for
+(SNI) and what the certificate must match.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
-import requests
-import urllib3
+import certifi
+
+from app.domain.urls import DEFAULT_PORTS, Target
 
 RESPONSE_BODY_LIMIT = 4096
-
-_local = threading.local()
-
-
-def _session() -> requests.Session:
-    """One keep-alive session per worker thread: requests' sessions are not thread-safe."""
-    session = getattr(_local, "session", None)
-    if session is None:
-        session = requests.Session()
-        _local.session = session
-    return session
 
 
 @dataclass(frozen=True)
@@ -34,43 +35,135 @@ class AttemptResult:
     refused: bool = False  # never sent: Signalpost itself refused the target; not retried
 
 
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, requests.ConnectTimeout):
-        return "timed out while connecting"
-    if isinstance(exc, requests.Timeout | urllib3.exceptions.TimeoutError):
-        return "timed out waiting for the response"
-    if isinstance(exc, requests.ConnectionError):
-        reason = str(exc.args[0]) if exc.args else str(exc)
-        if "Connection refused" in reason:
-            return "connection refused"
-        return f"connection failed: {reason[:300]}"
-    return f"request failed: {str(exc)[:300]}"
+@cache
+def tls_context() -> ssl.SSLContext:
+    """Certificates are verified against the host name: the system's CAs and certifi's."""
+    context = ssl.create_default_context()
+    context.load_verify_locations(certifi.where())
+    return context
 
 
-def post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> AttemptResult:
+class _Deadline:
+    """Shuts the connection once the attempt has lasted `seconds`.
+
+    Per-read timeouts alone let an endpoint that drips a byte a second hold a worker for ever.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.expired:
+                self._shut()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            self._shut()
+
+    def _shut(self) -> None:
+        if self._sock is not None:
+            # The plain socket's shutdown, even under TLS: it wakes a blocked read at once.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
+
+
+def _connect(target: Target, timeout: float, deadline: _Deadline) -> socket.socket:
+    """A connection to the first checked address that answers."""
+    error: OSError = OSError("no address to connect to")
+    for address in target.addresses:
+        try:
+            sock = socket.create_connection((address, target.port), timeout=timeout)
+        except OSError as exc:
+            error = exc
+            continue
+        deadline.watch(sock)
+        if target.scheme != "https":
+            return sock
+        try:
+            sock = tls_context().wrap_socket(
+                sock, server_hostname=target.host, do_handshake_on_connect=False
+            )
+            deadline.watch(sock)
+            sock.do_handshake()
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    raise error
+
+
+def _host_header(target: Target) -> str:
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    return host if target.port == DEFAULT_PORTS[target.scheme] else f"{host}:{target.port}"
+
+
+def post(target: Target, body: bytes, headers: Mapping[str, str], timeout: float) -> AttemptResult:
     started = time.monotonic()
+    deadline = _Deadline(timeout)
+    connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+    stage = "connecting"
     try:
-        with _session().post(
-            url,
-            data=body,
-            headers=dict(headers),
-            timeout=timeout,
-            allow_redirects=False,
-            stream=True,
-        ) as response:
-            raw = response.raw.read(RESPONSE_BODY_LIMIT, decode_content=True)
-            status = response.status_code
-            retry_after = response.headers.get("Retry-After")
-            location = response.headers.get("Location")
-    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-        return AttemptResult(None, None, _elapsed_ms(started), _describe(exc))
+        connection.sock = _connect(target, timeout, deadline)
+        stage = "waiting for the response"
+        connection.request(
+            "POST",
+            target.path,
+            body=body,
+            headers={**headers, "Host": _host_header(target), "Connection": "close"},
+        )
+        response = connection.getresponse()
+        raw = response.read(RESPONSE_BODY_LIMIT)
+        if deadline.expired:  # a cut connection can look like a short, complete answer
+            raise TimeoutError
+    except (OSError, http.client.HTTPException) as exc:
+        error = _describe(exc, stage, timeout, deadline.expired)
+        return AttemptResult(None, None, _elapsed_ms(started), storable(error))
+    finally:
+        deadline.cancel()
+        connection.close()
+    status = response.status
     return AttemptResult(
         status,
-        raw.decode("utf-8", errors="replace"),
+        storable(raw.decode("utf-8", errors="replace")),
         _elapsed_ms(started),
-        _status_error(status, location),
-        retry_after,
+        _status_error(status, response.getheader("Location")),
+        response.getheader("Retry-After"),
     )
+
+
+def storable(text: str) -> str:
+    """Text an endpoint sent, made safe to keep: PostgreSQL text cannot hold NUL characters."""
+    return text.replace("\x00", "\ufffd")
+
+
+def _describe(exc: Exception, stage: str, timeout: float, expired: bool) -> str:
+    if expired:
+        return f"timed out: the attempt took longer than {timeout:g} s"
+    if isinstance(exc, TimeoutError):
+        return f"timed out while {stage}"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS certificate rejected: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS failed: {exc.reason or exc}"
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return "the endpoint closed the connection without answering"
+    if isinstance(exc, http.client.HTTPException):
+        return f"invalid HTTP response: {str(exc)[:300] or type(exc).__name__}"
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return f"connection failed while {stage}: {reason[:300]}"
 
 
 def _status_error(status: int, location: str | None) -> str | None:

@@ -1,29 +1,172 @@
-"""Which endpoint URLs Signalpost sends to; checked at create, at edit and before each attempt."""
+"""Which endpoint URLs Signalpost sends to; checked at create, at edit and before each attempt.
+
+`url_problem` answers the form and the API; `check_target` is called before every attempt and
+returns the addresses it checked, which are the only ones the sender connects to, so a name
+that resolves somewhere else a moment later (DNS rebinding) changes nothing.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from app.domain import addresses
+
 MAX_URL_LENGTH = 2048
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
+_NAME_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
-def url_problem(url: str, *, require_https: bool) -> str | None:
-    """Why this URL is refused, in plain words, or None when it is acceptable."""
+class UrlRefused(ValueError):
+    """Why a URL is not sent to. `temporary` when only the name lookup failed."""
+
+    def __init__(self, reason: str, *, temporary: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.temporary = temporary
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one attempt goes: the checked addresses, and the name for Host, SNI and the cert."""
+
+    scheme: str
+    host: str  # the name (IDNA-encoded, no trailing dot) or the IP address as written
+    port: int
+    path: str  # path and query, never empty
+    addresses: tuple[str, ...]
+
+
+def url_problem(url: str, *, require_https: bool, allow_private: bool) -> str | None:
+    """Why this URL is refused, in plain words, or None when it is acceptable.
+
+    A name that does not resolve now is accepted: it is looked up again before every attempt.
+    """
+    try:
+        _check(url, require_https=require_https, allow_private=allow_private, need=False)
+    except UrlRefused as refused:
+        return None if refused.temporary else refused.reason
+    return None
+
+
+def check_target(url: str, *, require_https: bool, allow_private: bool) -> Target:
+    """The target of one attempt, resolved and checked; raises UrlRefused."""
+    return _check(url, require_https=require_https, allow_private=allow_private, need=True)
+
+
+def _check(url: str, *, require_https: bool, allow_private: bool, need: bool) -> Target:
     if not url:
-        return "Enter the endpoint URL."
+        raise UrlRefused("Enter the endpoint URL.")
     if len(url) > MAX_URL_LENGTH:
-        return f"The URL is longer than {MAX_URL_LENGTH} characters."
+        raise UrlRefused(f"The URL is longer than {MAX_URL_LENGTH} characters.")
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+        port = parts.port
     except ValueError:
-        return "This is not a valid URL."
-    if parts.scheme not in ("http", "https"):
-        return "The URL must start with https:// (or http:// where allowed)."
+        raise UrlRefused("This is not a valid URL.") from None
+    if parts.scheme not in DEFAULT_PORTS:
+        raise UrlRefused("The URL must start with https:// (or http:// where allowed).")
     if require_https and parts.scheme != "https":
-        return "The URL must use https://."
+        raise UrlRefused("The URL must use https://.")
     if not parts.hostname:
-        return "The URL has no host name."
+        raise UrlRefused("The URL has no host name.")
     if parts.username is not None or parts.password is not None:
-        return "The URL must not contain a user name or password."
-    return None
+        raise UrlRefused("The URL must not contain a user name or password.")
+    if port == 0:
+        raise UrlRefused("The port must be between 1 and 65535.")
+    port = port or DEFAULT_PORTS[parts.scheme]
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+    literal = _ip_literal(parts.hostname)
+    if literal is not None:
+        kind = None if allow_private else addresses.address_problem(literal)
+        if kind:
+            raise UrlRefused(f"{literal} is {kind}.")
+        return Target(parts.scheme, str(literal), port, path, (str(literal),))
+
+    name = _host_name(parts.hostname)
+    if not allow_private and (name == "localhost" or name.endswith(".localhost")):
+        raise UrlRefused(f"{name} is this machine (a loopback name).")
+    if allow_private and not need:
+        return Target(parts.scheme, name, port, path, ())
+    try:
+        found = addresses.resolve(name, port)
+    except (OSError, UnicodeError):
+        found = []
+    if not found:
+        raise UrlRefused(f"The host name {name} does not resolve.", temporary=True)
+    if not allow_private:
+        for address in found:
+            kind = addresses.address_problem(address)
+            if kind:
+                raise UrlRefused(f"{name} resolves to {address}, {kind}.")
+    return Target(parts.scheme, name, port, path, tuple(found))
+
+
+def _ip_literal(host: str) -> addresses.IPAddress | None:
+    """The address when the host is one, however it is written; None when it is a name.
+
+    As browsers do (WHATWG URL), a host whose last label is a number is an IPv4 address, so
+    2130706433, 0x7f.1 and 0177.0.0.1 all mean 127.0.0.1. Only the plain dotted form is
+    accepted, since programs disagree on the others.
+    """
+    if "%" in host:
+        raise UrlRefused(f"{host} is not accepted: an address with a zone (%) is local.")
+    if ":" in host:
+        try:
+            return ipaddress.IPv6Address(host)
+        except ValueError:
+            raise UrlRefused(f"{host} is not a valid IPv6 address.") from None
+    labels = host.split(".")
+    if labels[-1] == "" and len(labels) > 1:
+        labels = labels[:-1]
+    if not _NUMERIC_LABEL.match(labels[-1]):
+        return None
+    address = _legacy_ipv4(labels)
+    if address is None:
+        raise UrlRefused(f"{host} is not a valid IP address.")
+    if str(address) != host:
+        kind = addresses.address_problem(address)
+        if kind:
+            raise UrlRefused(f"{host} means {address}, {kind}.")
+        raise UrlRefused(f"Write the address {host} as {address}.")
+    return address
+
+
+def _legacy_ipv4(labels: list[str]) -> ipaddress.IPv4Address | None:
+    """inet_aton's reading: 1 to 4 parts, each decimal, 0-prefixed octal or 0x hex."""
+    if not 1 <= len(labels) <= 4:
+        return None
+    numbers = []
+    for label in labels:
+        try:
+            if label.startswith("0x"):
+                numbers.append(int(label[2:] or "0", 16))
+            elif len(label) > 1 and label.startswith("0"):
+                numbers.append(int(label, 8))
+            else:
+                numbers.append(int(label, 10))
+        except ValueError:
+            return None
+    *head, last = numbers
+    if any(number > 255 for number in head) or last >= 256 ** (4 - len(head)):
+        return None
+    value = last
+    for position, number in enumerate(head):
+        value += number << (8 * (3 - position))
+    return ipaddress.IPv4Address(value)
+
+
+def _host_name(host: str) -> str:
+    """The name as DNS sees it: IDNA-encoded, lower case, without the trailing dot."""
+    try:
+        name = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise UrlRefused(f"{host} is not a valid host name.") from None
+    name = name.removesuffix(".")
+    if not name or not all(_NAME_LABEL.match(label) for label in name.split(".")):
+        raise UrlRefused(f"{host} is not a valid host name.")
+    return name

@@ -22,7 +22,7 @@ from app.domain.formats import render
 from app.domain.payload import CONTENT_TYPE, envelope
 from app.domain.retry import RetryPolicy, is_success, parse_retry_after
 from app.domain.signing import signature_headers
-from app.domain.urls import url_problem
+from app.domain.urls import UrlRefused, check_target
 from app.extensions import db
 from app.models import (
     OPEN_STATUSES,
@@ -33,7 +33,7 @@ from app.models import (
     WebhookEvent,
     utcnow,
 )
-from app.services import notices, queue
+from app.services import notices, queue, ratelimit
 from app.services.errors import ValidationError
 from app.services.events import new_event_id
 from app.services.webhooks import signing_secrets
@@ -55,7 +55,7 @@ class Outcome:
     """What became of one call to `attempt_delivery`."""
 
     status: str | None  # None when there was nothing to send (already done, or held elsewhere)
-    retry_in: int | None = None  # seconds to the next attempt, when one is scheduled
+    retry_in: float | None = None  # seconds to the next attempt, when one is scheduled
 
 
 def retry_policy() -> RetryPolicy:
@@ -93,15 +93,27 @@ class Sent:
 
 
 def _send(webhook: Webhook, event: Event) -> Sent:
+    """Check the URL again (its name may resolve elsewhere now), then send to what was checked."""
     started_at = utcnow()
-    problem = url_problem(webhook.url, require_https=current_app.config["WEBHOOK_REQUIRE_HTTPS"])
-    if problem:
-        refusal = sender.AttemptResult(None, None, 0, f"URL refused: {problem}", refused=True)
+    config = current_app.config
+    try:
+        target = check_target(
+            webhook.url,
+            require_https=config["WEBHOOK_REQUIRE_HTTPS"],
+            allow_private=config["WEBHOOK_ALLOW_PRIVATE_TARGETS"],
+        )
+    except UrlRefused as refused:
+        # A name that does not resolve may be a passing DNS fault: that is retried.
+        refusal = (
+            sender.AttemptResult(None, None, 0, refused.reason)
+            if refused.temporary
+            else sender.AttemptResult(None, None, 0, f"URL refused: {refused.reason}", refused=True)
+        )
         return Sent(started_at, None, None, refusal)
     body, headers = build_request(webhook, event, int(time.time()))
     # Nothing of the session is held across the HTTP call: it may last WEBHOOK_TIMEOUT.
     db.session.commit()
-    result = sender.post(webhook.url, body, headers, current_app.config["WEBHOOK_TIMEOUT"])
+    result = sender.post(target, body, headers, config["WEBHOOK_TIMEOUT"])
     return Sent(started_at, body, headers, result)
 
 
@@ -164,6 +176,9 @@ def attempt_delivery(delivery_id: int) -> Outcome:
         delivery.lease_until = None
         db.session.commit()
         return Outcome(DeliveryStatus.SKIPPED)
+    wait = ratelimit.acquire(webhook.id)
+    if wait is not None:
+        return _postpone(delivery, wait)
 
     sent = _send(webhook, event)
     result = sent.result
@@ -198,6 +213,17 @@ def attempt_delivery(delivery_id: int) -> Outcome:
     return Outcome(status, delay)
 
 
+def _postpone(delivery: WebhookEvent, wait: float) -> Outcome:
+    """Over the endpoint's rate limit: try later. Not an attempt, so not a failure either."""
+    status = DeliveryStatus.SCHEDULED if delivery.attempts else DeliveryStatus.PENDING
+    delivery.status = status
+    delivery.next_attempt_at = utcnow() + timedelta(seconds=wait)
+    delivery.lease_until = None
+    db.session.commit()
+    log.info("delivery %s rate-limited, next try in %.1f s", delivery.id, wait)
+    return Outcome(status, wait)
+
+
 def _count(webhook_id: int, status: str, error: str | None) -> None:
     """Update the webhook's counters in SQL, so concurrent workers never lose an increment."""
     now = utcnow()
@@ -226,6 +252,8 @@ def _count(webhook_id: int, status: str, error: str | None) -> None:
         ).scalar_one()
         if failures >= current_app.config["WEBHOOK_FAILURE_THRESHOLD"]:
             _disable_for_failures(webhook_id, failures, error)
+        else:
+            notices.webhook_failing(webhook_id, failures, error)
 
 
 def _disable_for_failures(webhook_id: int, failures: int, error: str | None) -> None:
@@ -275,6 +303,7 @@ def test_webhook(webhook: Webhook, event_type: str | None = None) -> dict[str, A
         webhook=webhook, event=event, status=DeliveryStatus.SENDING, next_attempt_at=now
     )
     db.session.add_all([event, delivery])
+    db.session.flush()  # defaults applied, even when the URL is refused before any commit
     sent = _send(webhook, event)
     result = sent.result
     status = DeliveryStatus.SUCCEEDED if is_success(result.status_code) else DeliveryStatus.FAILED

@@ -52,7 +52,9 @@ def validate(data: WebhookInput, *, creating: bool) -> None:
             problems["name"] = ["Use printable characters only."]
     if creating or data.url is not None:
         problem = url_problem(
-            (data.url or "").strip(), require_https=current_app.config["WEBHOOK_REQUIRE_HTTPS"]
+            (data.url or "").strip(),
+            require_https=current_app.config["WEBHOOK_REQUIRE_HTTPS"],
+            allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"],
         )
         if problem:
             problems["url"] = [problem]

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("worker")
     ("behaviour", "error"),
     [
         (rawserver.reset, "connection"),
-        (rawserver.garbage, "connection"),
+        (rawserver.garbage, "invalid HTTP response"),
         (rawserver.silent(hold=4), "timed out"),
     ],
     ids=["reset", "garbage", "never-answers"],
@@ -45,7 +45,7 @@ def test_a_broken_endpoint_is_retried_then_fails_with_a_clear_error(
     _workers_still_deliver(make_webhook, receiver)
 
 
-def test_a_body_that_is_not_utf8_is_logged_readably(make_webhook):
+def test_a_body_that_is_not_utf8_or_holds_nul_is_logged_readably(make_webhook):
     server = rawserver.RawServer(rawserver.not_utf8).start()
     try:
         webhook, _ = make_webhook(server.url)

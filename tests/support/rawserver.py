@@ -34,7 +34,7 @@ def garbage(connection: socket.socket) -> None:
 
 def not_utf8(connection: socket.socket) -> None:
     _read_request(connection)
-    body = b"\xff\xfe\xfd caf\xe9 \xc3\x28"
+    body = b"\xff\xfe\xfd caf\xe9 \x00 \xc3\x28"
     connection.sendall(
         b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
         + str(len(body)).encode()

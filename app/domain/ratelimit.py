@@ -1,0 +1,27 @@
+"""The per-endpoint delivery rate: at most `count` attempts in each fixed window of `period` s.
+
+Windows are aligned to the epoch, so every worker, whatever its process or machine, agrees on
+which window an attempt falls in and counts it in the same shared place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    count: int
+    period: int  # seconds
+
+    def window(self, now: float) -> int:
+        """The start of the window `now` falls in, in seconds since the epoch."""
+        return int(now // self.period) * self.period
+
+    def wait(self, now: float) -> float:
+        """Seconds from `now` until the next window opens."""
+        return self.window(now) + self.period - now
+
+    def allows(self, granted_before: int) -> bool:
+        """Whether one more attempt fits in a window that has `granted_before` already."""
+        return granted_before < self.count

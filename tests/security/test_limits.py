@@ -1,0 +1,153 @@
+"""Limits that keep one endpoint from hurting the others: response size, attempt duration,
+and the per-endpoint delivery rate shared by every worker."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from freezegun import freeze_time
+
+from app.extensions import db
+from app.models import DeliveryRateWindow, DeliveryStatus, Webhook, WebhookEvent
+from app.services import events, ratelimit
+from tests.security.servers import DripServer, HugeBodyServer
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+def deliveries_of(webhook_id: int) -> list[WebhookEvent]:
+    query = sa.select(WebhookEvent).where(WebhookEvent.webhook_id == webhook_id)
+    return list(db.session.scalars(query.order_by(WebhookEvent.id)))
+
+
+def finished(webhook_id: int, count: int = 1) -> list[WebhookEvent] | None:
+    rows = deliveries_of(webhook_id)
+    done = [row for row in rows if row.status in ("succeeded", "failed")]
+    return rows if len(done) >= count else None
+
+
+def worker_still_delivers(make_webhook, receiver) -> None:
+    webhook, _ = make_webhook(receiver.url)
+    events.trigger_event(webhook.user, "price_above", {"after": "hostile endpoint"})
+    assert wait_for(lambda: finished(webhook.id))[0].status == DeliveryStatus.SUCCEEDED
+
+
+def test_a_dripping_endpoint_is_cut_off_at_the_timeout(make_webhook, receiver):
+    server = DripServer().start()
+    try:
+        webhook, _ = make_webhook(server.url)
+
+        events.trigger_event(webhook.user, "price_above", {})
+
+        # Each byte comes well inside the 2 s read timeout; only the whole-attempt cap stops it.
+        delivery = wait_for(lambda: finished(webhook.id), timeout=30)[0]
+        assert server.finished.wait(5), "the worker closed the connection"
+        first, second = delivery.attempt_log
+        assert first.status_code is None
+        assert first.error == "timed out: the attempt took longer than 2 s"
+        assert server.bytes_dripped >= 3
+        assert (second.status_code, delivery.status) == (200, DeliveryStatus.SUCCEEDED)
+    finally:
+        server.stop()
+    worker_still_delivers(make_webhook, receiver)
+
+
+def test_a_huge_response_is_not_downloaded(make_webhook, receiver):
+    server = HugeBodyServer().start()
+    try:
+        webhook, _ = make_webhook(server.url)
+
+        events.trigger_event(webhook.user, "price_above", {})
+
+        delivery = wait_for(lambda: finished(webhook.id))[0]
+        assert server.finished.wait(10), "the worker closed the connection"
+        assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempts == 1
+        assert delivery.response_body == "A" * 4096
+        # What the kernel buffers took before the close, nowhere near the 1 GiB announced.
+        assert server.bytes_sent < HugeBodyServer.SIZE // 16
+    finally:
+        server.stop()
+    worker_still_delivers(make_webhook, receiver)
+
+
+def test_thirty_events_all_arrive_never_more_than_the_limit_per_window(
+    app, make_webhook, receiver, monkeypatch
+):
+    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (5, 1))
+    webhook, _ = make_webhook(receiver.url)
+
+    for number in range(30):
+        events.trigger_event(webhook.user, "price_above", {"n": number})
+
+    rows = wait_for(lambda: finished(webhook.id, 30), timeout=90)
+    assert len(receiver.requests) == 30
+    assert all(row.status == DeliveryStatus.SUCCEEDED and row.attempts == 1 for row in rows)
+    windows = db.session.scalars(
+        sa.select(DeliveryRateWindow.count).where(DeliveryRateWindow.webhook_id == webhook.id)
+    ).all()
+    assert sum(windows) == 30 and max(windows) <= 5, windows
+    db.session.refresh(webhook)
+    # Postponed is not failed: the counters saw thirty successes and nothing else.
+    assert (webhook.success_count, webhook.failure_count) == (30, 0)
+
+
+@pytest.fixture(params=["database", "redis"])
+def storage(request, app, broker_url, monkeypatch) -> str:
+    # The run's own Redis database is as good as any for the counts.
+    monkeypatch.setitem(app.config, "REDIS_URL", broker_url if request.param == "redis" else None)
+    return request.param
+
+
+def test_the_limiter_grants_the_limit_then_asks_to_wait_for_the_next_window(
+    app, ctx, make_webhook, storage, monkeypatch
+):
+    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (5, 60))
+    webhook, _ = make_webhook("http://127.0.0.1:9/hook")
+    with freeze_time("2030-01-01 12:00:15") as clock:
+        answers = [ratelimit.acquire(webhook.id) for _ in range(7)]
+        assert answers[:5] == [None] * 5
+        assert all(45 <= wait <= 46 for wait in answers[5:])
+        clock.tick(44)
+        assert ratelimit.acquire(webhook.id) is not None
+        clock.tick(1)
+        assert ratelimit.acquire(webhook.id) is None, "a new window"
+
+
+def test_each_endpoint_has_its_own_limit(app, ctx, make_webhook, storage, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (1, 60))
+    first, _ = make_webhook("http://127.0.0.1:9/hook")
+    second, _ = make_webhook("http://127.0.0.1:9/hook")
+    with freeze_time("2030-01-01 13:00:00"):
+        assert ratelimit.acquire(first.id) is None
+        assert ratelimit.acquire(first.id) is not None
+        assert ratelimit.acquire(second.id) is None
+
+
+def test_old_database_windows_are_deleted(app, ctx, make_webhook, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (5, 60))
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    webhook: Webhook = make_webhook("http://127.0.0.1:9/hook")[0]
+    with freeze_time("2030-01-01 10:00:00") as clock:
+        ratelimit.acquire(webhook.id)
+        clock.tick(3 * 3600)
+        ratelimit.acquire(webhook.id)
+    starts = db.session.scalars(
+        sa.select(DeliveryRateWindow.window_start).where(
+            DeliveryRateWindow.webhook_id == webhook.id
+        )
+    ).all()
+    assert len(starts) == 1
+
+
+def test_without_redis_the_database_keeps_the_count(app, ctx, make_webhook, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (2, 60))
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens
+    webhook, _ = make_webhook("http://127.0.0.1:9/hook")
+    with freeze_time("2030-01-01 14:00:00"):
+        answers = [ratelimit.acquire(webhook.id) for _ in range(3)]
+    assert answers[:2] == [None, None] and answers[2] is not None
+    counts = db.session.scalars(
+        sa.select(DeliveryRateWindow.count).where(DeliveryRateWindow.webhook_id == webhook.id)
+    ).all()
+    assert counts == [2]
