@@ -2,7 +2,9 @@
 
 import sqlalchemy as sa
 from celery import Task, shared_task
+from celery.signals import worker_shutdown
 
+from app.domain import sender
 from app.services import delivery, queue
 
 
@@ -22,3 +24,8 @@ def deliver(self: Task, delivery_id: int) -> str | None:
         # publish fails the requeue task still finds it.
         raise self.retry(countdown=outcome.retry_in, queue=queue.RETRIES_QUEUE)
     return outcome.status
+
+
+@worker_shutdown.connect
+def close_kept_connections(**_: object) -> None:
+    sender.close_idle()

@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet
 from flask import Flask
 
 from app import create_app
+from app.domain import sender
 from app.extensions import db
 from app.models import User, Webhook
 from app.services import users, webhooks
@@ -79,6 +80,13 @@ def broker_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     numbered.flushdb()
     if client.get(f"signalpost:test-db:{number}") == token.encode():
         client.delete(f"signalpost:test-db:{number}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_kept_connections() -> Iterator[None]:
+    """Close the sender's kept-alive connections once every worker has stopped."""
+    yield
+    sender.close_idle()
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ import socket
 import ssl
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -108,29 +109,113 @@ def _host_header(target: Target) -> str:
     return host if target.port == DEFAULT_PORTS[target.scheme] else f"{host}:{target.port}"
 
 
+# Idle keep-alive connections, shared by a worker's threads: each connection is used by one
+# thread at a time (checked out, then checked in). They are keyed by the checked addresses too:
+# a name that now resolves elsewhere gets a connection of its own, never the old one.
+IDLE_LIMIT = 256
+_idle: OrderedDict[tuple, list[http.client.HTTPConnection]] = OrderedDict()
+_idle_count = 0
+_idle_lock = threading.Lock()
+
+
+def _key(target: Target) -> tuple:
+    return (target.scheme, target.host, target.port, target.addresses)
+
+
+def _check_out(target: Target) -> http.client.HTTPConnection | None:
+    global _idle_count
+    with _idle_lock:
+        kept = _idle.get(_key(target))
+        if not kept:
+            return None
+        connection = kept.pop()
+        if not kept:
+            del _idle[_key(target)]
+        _idle_count -= 1
+        return connection
+
+
+def _check_in(target: Target, connection: http.client.HTTPConnection) -> None:
+    global _idle_count
+    evicted: list[http.client.HTTPConnection] = []
+    with _idle_lock:
+        _idle.setdefault(_key(target), []).append(connection)
+        _idle.move_to_end(_key(target))
+        _idle_count += 1
+        while _idle_count > IDLE_LIMIT:
+            oldest_key, oldest = next(iter(_idle.items()))
+            evicted.append(oldest.pop(0))
+            if not oldest:
+                del _idle[oldest_key]
+            _idle_count -= 1
+    for connection_to_close in evicted:
+        connection_to_close.close()
+
+
+def close_idle() -> None:
+    """Close every kept-alive connection (at worker shutdown)."""
+    global _idle_count
+    with _idle_lock:
+        connections = [connection for kept in _idle.values() for connection in kept]
+        _idle.clear()
+        _idle_count = 0
+    for connection in connections:
+        connection.close()
+
+
 def post(target: Target, body: bytes, headers: Mapping[str, str], timeout: float) -> AttemptResult:
     started = time.monotonic()
-    deadline = _Deadline(timeout)
-    connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+    kept = _check_out(target)
+    if kept is not None:
+        result = _exchange(target, kept, body, headers, timeout, started)
+        if result is not None:
+            return result
+    # A new connection: first use, or the kept one had been closed by the endpoint.
+    result = _exchange(target, None, body, headers, timeout, started)
+    assert result is not None
+    return result
+
+
+def _exchange(
+    target: Target,
+    connection: http.client.HTTPConnection | None,
+    body: bytes,
+    headers: Mapping[str, str],
+    timeout: float,
+    started: float,
+) -> AttemptResult | None:
+    """One request on a kept connection or a new one; None when the kept one had gone stale."""
+    reused = connection is not None
+    deadline = _Deadline(max(0.0, timeout - (time.monotonic() - started)))
     stage = "connecting"
     try:
-        connection.sock = _connect(target, timeout, deadline)
+        if connection is None:
+            connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+            # Never let http.client reconnect by itself: it would look the name up again.
+            connection.auto_open = 0
+            connection.sock = _connect(target, timeout, deadline)
+        else:
+            deadline.watch(connection.sock)
         stage = "waiting for the response"
         connection.request(
-            "POST",
-            target.path,
-            body=body,
-            headers={**headers, "Host": _host_header(target), "Connection": "close"},
+            "POST", target.path, body=body, headers={**headers, "Host": _host_header(target)}
         )
         response = connection.getresponse()
         raw = response.read(RESPONSE_BODY_LIMIT)
         if deadline.expired:  # a cut connection can look like a short, complete answer
             raise TimeoutError
     except (OSError, http.client.HTTPException) as exc:
+        if connection is not None:
+            connection.close()
+        if reused and not deadline.expired and isinstance(exc, _STALE):
+            return None
         error = _describe(exc, stage, timeout, deadline.expired)
         return AttemptResult(None, None, _elapsed_ms(started), storable(error))
     finally:
         deadline.cancel()
+    if response.isclosed() and not response.will_close and connection.sock is not None:
+        _check_in(target, connection)  # the whole answer was read: the connection is reusable
+    else:
         connection.close()
     status = response.status
     return AttemptResult(
@@ -140,6 +225,10 @@ def post(target: Target, body: bytes, headers: Mapping[str, str], timeout: float
         _status_error(status, response.getheader("Location")),
         response.getheader("Retry-After"),
     )
+
+
+# How a kept-alive connection fails when the endpoint closed it while it sat idle.
+_STALE = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, http.client.NotConnected)
 
 
 def storable(text: str) -> str:

@@ -20,6 +20,7 @@ class Received:
     body: bytes
     at: float  # time.time() when it arrived
     query: str = ""
+    client_port: int = 0  # the sender's port: the same on requests over one kept-alive connection
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Receiver:
                 request.get_data(),
                 time.time(),
                 request.query_string.decode("latin-1"),
+                int(request.environ.get("REMOTE_PORT") or 0),
             )
             self.requests.append(received)
             if self.answer is not None:
