@@ -52,9 +52,11 @@ def _load_user(user_id: str) -> Any:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.api import bp as api_bp
     from app.main import bp as main_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(api_bp)
 
 
 def register_commands(app: Flask) -> None:
