@@ -7,7 +7,7 @@ from the pages, and must then carry the CSRF token in `X-CSRFToken` for anything
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.datastructures import WWWAuthenticate
@@ -31,6 +31,9 @@ def authenticate() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, "api_public", False):
         return
+    # Decide afresh for every request: when requests share one app context (a test client
+    # used inside `app.app_context()`), `g` would otherwise still hold the previous caller.
+    g.pop("_login_user", None)
     header = request.headers.get("Authorization")
     if header is not None:
         _authenticate_token(header)

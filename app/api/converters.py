@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from werkzeug.routing import IntegerConverter
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import BaseConverter
 
 # Ids are INTEGER columns: a larger number cannot name a row, and PostgreSQL refuses to compare it.
 ID_MAX = 2**31 - 1
 
 
-class IdConverter(IntegerConverter):
-    """`<id:name>`: a row id, 1 to ID_MAX; anything else is no route at all (404)."""
+class IdConverter(BaseConverter):
+    """`<id:name>`: a row id, 1 to ID_MAX.
 
-    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's signature
-        kwargs.setdefault("min", 1)
-        kwargs.setdefault("max", ID_MAX)
-        super().__init__(map, *args, **kwargs)
+    An id out of range is refused here with 404 rather than by not matching: werkzeug would
+    otherwise answer 405 when another method's rule has the same path.
+    """
+
+    regex = r"\d+"
+    weight = 50
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= ID_MAX:
+            raise NotFound(f"No object has id {value}.")
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(value)
