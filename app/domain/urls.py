@@ -13,6 +13,8 @@ def url_problem(url: str, *, require_https: bool) -> str | None:
         return "Enter the endpoint URL."
     if len(url) > MAX_URL_LENGTH:
         return f"The URL is longer than {MAX_URL_LENGTH} characters."
+    if any(char.isspace() or not char.isprintable() for char in url):
+        return "The URL must not contain spaces or control characters."
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a port that is not a number

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -48,6 +49,8 @@ def validate(data: WebhookInput, *, creating: bool) -> None:
             problems["name"] = ["Enter a name."]
         elif len(name) > NAME_MAX_LENGTH:
             problems["name"] = [f"Use at most {NAME_MAX_LENGTH} characters."]
+        elif any(unicodedata.category(char) == "Cc" for char in name):
+            problems["name"] = ["Remove line breaks and control characters."]
     if creating or data.url is not None:
         problem = url_problem(
             (data.url or "").strip(), require_https=current_app.config["WEBHOOK_REQUIRE_HTTPS"]

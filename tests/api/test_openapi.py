@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.api import openapi
 from app.domain.urls import url_problem
@@ -51,21 +52,21 @@ def test_request_schemas_are_the_ones_the_views_check(client):
     assert patch["requestBody"]["content"]["application/json"]["schema"]["required"] == []
 
 
-MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
+POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
+OPERATIONS = 13
 
 
 def test_the_api_conforms_to_its_description(app, make_caller, receiver):
-    """Each operation, 25 cases that fit the description and (when it takes any input) 25 that
-    do not, with a token.
+    """Each operation with a token: 25 cases that fit the description and, when it takes any
+    input, 25 that do not; then both again on the caller's own webhook and log entry.
 
     Every response must be no 5xx, of a documented status, content type, headers and body;
-    cases that break the description must be refused (4xx); calls without the token must be
-    refused (401).
+    cases that break the description must be refused (4xx); the same calls without the token
+    must be refused (401).
     """
-    token = make_caller().token
+    caller = make_caller()
     config = schemathesis.Config.from_dict(
         {
-            "headers": {"Authorization": f"Bearer {token}"},
             # The description cannot say which strings are valid URLs or names: a 422 for a
             # well-typed value is the service doing its job, not a mismatch.
             "checks": {"positive_data_acceptance": {"enabled": False}},
@@ -73,35 +74,57 @@ def test_the_api_conforms_to_its_description(app, make_caller, receiver):
     )
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app, config=config)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 13
+    assert len(operations) == OPERATIONS
 
     for operation in operations:
-        has_input = any(
-            len(inputs) for inputs in (operation.path_parameters, operation.query, operation.body)
-        )
-        for mode in MODES if has_input else MODES[:1]:
-
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(
-                max_examples=25,
-                deadline=None,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-            )
-            def conforms(case: schemathesis.Case) -> None:
-                point_urls_at(case.body, receiver.url)
-                case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
-
-            try:
-                conforms()
-            except Exception as exc:
-                exc.add_note(f"operation: {operation.label}, {mode.value} cases")
-                raise
+        fuzz(operation, POSITIVE, caller.token, {}, receiver.url)
+        if not takes_input(operation):
+            continue
+        fuzz(operation, NEGATIVE, caller.token, {}, receiver.url)
+        if len(operation.path_parameters):
+            # A caller of its own, so that its webhook and rate limits are fresh.
+            owner = make_caller()
+            ids = own_ids(owner, receiver.url)
+            fuzz(operation, POSITIVE, owner.token, ids, receiver.url)
+            if len(operation.query) or len(operation.body):
+                fuzz(operation, NEGATIVE, owner.token, ids, receiver.url)
 
 
-def point_urls_at(body: Any, local_url: str) -> None:
+def takes_input(operation: Any) -> bool:
+    return any(len(part) for part in (operation.path_parameters, operation.query, operation.body))
+
+
+def own_ids(caller: Any, local_url: str) -> dict[str, int]:
+    """Ids of a webhook of the caller's and of an entry in its delivery log."""
+    hook = caller.create_webhook(local_url, events=["custom"])
+    caller.post("/api/events", json={"event": "custom", "data": {"fuzz": True}})
+    (log,) = caller.get(f"/api/webhooks/{hook['id']}/logs").get_json()["logs"]
+    return {"webhook_id": hook["id"], "log_id": log["id"]}
+
+
+def fuzz(operation: Any, mode: Any, token: str, ids: dict[str, int], local_url: str) -> None:
+    """Up to 25 cases of one operation in one mode; path ids fixed to `ids`, random otherwise."""
+    strategy = operation.as_strategy(generation_mode=mode, path_parameters=ids or None)
+
+    @given(case=strategy, swap_url=st.booleans())
+    @settings(
+        max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    def conforms(case: schemathesis.Case, swap_url: bool) -> None:
+        keep_local(case.body, local_url, always=swap_url and mode == POSITIVE)
+        case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+
+    try:
+        conforms()
+    except Exception as exc:
+        exc.add_note(f"operation: {operation.label}, {mode.value} cases, ids {ids or 'random'}")
+        raise
+
+
+def keep_local(body: Any, local_url: str, *, always: bool) -> None:
     """Point a generated URL that would be accepted at a local receiver: the fuzzer must never
-    send a delivery, or a test, to the internet."""
+    send a delivery, or a test, to the internet. `always` swaps any URL, so that well-formed
+    bodies create and change webhooks often, not only when a random string is a valid URL."""
     url = body.get("url") if isinstance(body, dict) else None
-    if isinstance(url, str) and url_problem(url, require_https=False) is None:
+    if isinstance(url, str) and (always or url_problem(url, require_https=False) is None):
         body["url"] = local_url
