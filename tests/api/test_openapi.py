@@ -4,6 +4,7 @@ server error and no response that differs from it."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -128,3 +129,14 @@ def keep_local(body: Any, local_url: str, *, always: bool) -> None:
     url = body.get("url") if isinstance(body, dict) else None
     if isinstance(url, str) and (always or url_problem(url, require_https=False) is None):
         body["url"] = local_url
+
+
+def test_docs_api_md_shows_every_operation(client):
+    """docs/api.md has a section, with a curl example, for each operation described."""
+    text = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    for path, item in paths.items():
+        written = path.replace("{webhook_id}", "<id>").replace("{log_id}", "<log_id>")
+        for method in item:
+            assert f"`{method.upper()} {written}`" in text, f"{method} {path} is not in docs/api.md"
+    assert text.count("curl ") >= len(paths)

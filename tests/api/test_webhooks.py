@@ -247,6 +247,22 @@ def test_values_are_checked_by_the_same_rules_as_the_form(api):
     assert fields["events"] == ["Unknown event type: nope."]
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "Null\x00byte"),
+        ("name", "Two\nlines"),
+        ("url", "http://127.0.0.1:9/\x00"),
+        ("url", "http://127.0.0.1:9/a b"),
+    ],
+)
+def test_control_characters_are_refused_not_stored(api, field, value):
+    """PostgreSQL cannot store NUL at all; line breaks in a name or URL are never meant."""
+    response = api.post("/api/webhooks", json={**VALID, field: value})
+    assert response.status_code == 422
+    assert list(error_of(response)["fields"]) == [field]
+
+
 def test_unknown_event_types_on_update_are_422(api):
     hook = api.create_webhook(HOOK)
     response = api.patch(f"/api/webhooks/{hook['id']}", json={"events": ["price_sideways"]})
