@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from werkzeug.test import TestResponse
 
 from app.models import User
 from app.services import users
+from tests.support.receiver import Receiver
 
 
 @dataclass
@@ -45,6 +46,17 @@ class Caller:
         response = self.post("/api/webhooks", json=body)
         assert response.status_code == 201, response.get_json()
         return response.get_json()
+
+
+@pytest.fixture(scope="session")
+def hook_url() -> Iterator[str]:
+    """An endpoint that accepts everything, for webhooks whose deliveries a test ignores.
+
+    Deliveries there succeed at once, so the session's worker is not left retrying them.
+    """
+    sink = Receiver().start()
+    yield sink.url
+    sink.stop()
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ from itsdangerous import URLSafeTimedSerializer
 from app.services import users
 from tests.api.conftest import error_of
 
-HOOK = "http://127.0.0.1:9/hook"
-
 
 def test_no_token_is_401_with_a_bearer_challenge(client):
     response = client.get("/api/webhooks")
@@ -60,10 +58,10 @@ def sign_in(app, client, user) -> str:
     return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
 
 
-def test_the_session_reads_without_csrf_and_writes_only_with_it(app, client, make_user):
+def test_the_session_reads_without_csrf_and_writes_only_with_it(app, client, make_user, hook_url):
     user = make_user()
     csrf_token = sign_in(app, client, user)
-    body = {"name": "From the page", "url": HOOK, "events": ["custom"]}
+    body = {"name": "From the page", "url": hook_url, "events": ["custom"]}
 
     assert client.get("/api/webhooks").get_json() == {"webhooks": []}
     refused = client.post("/api/webhooks", json=body)
@@ -85,8 +83,8 @@ def test_a_bad_token_is_refused_even_with_a_session(app, client, make_user):
     assert response.status_code == 401
 
 
-def test_bearer_calls_need_no_csrf_token(api):
-    api.create_webhook(HOOK)  # asserts 201
+def test_bearer_calls_need_no_csrf_token(api, hook_url):
+    api.create_webhook(hook_url)  # asserts 201
 
 
 @pytest.mark.parametrize(
@@ -102,14 +100,14 @@ def test_bearer_calls_need_no_csrf_token(api):
         ("POST", "/api/webhooks/{id}/logs/{log}/retry"),
     ],
 )
-def test_another_users_webhook_is_404(make_caller, method, path):
+def test_another_users_webhook_is_404(make_caller, method, path, hook_url):
     owner, stranger = make_caller(), make_caller()
-    hook = owner.create_webhook(HOOK, events=["custom"])
+    hook = owner.create_webhook(hook_url, events=["custom"])
     event = owner.post("/api/events", json={"event": "custom", "data": {}})
     assert event.get_json()["deliveries"] == 1
     log_id = owner.get(f"/api/webhooks/{hook['id']}/logs").get_json()["logs"][0]["id"]
     url = path.format(id=hook["id"], log=log_id)
-    body = {"name": "Mine now", "url": HOOK, "events": ["custom"]}
+    body = {"name": "Mine now", "url": hook_url, "events": ["custom"]}
 
     response = stranger.call(method, url, json=body)
 
@@ -119,9 +117,9 @@ def test_another_users_webhook_is_404(make_caller, method, path):
     assert stranger.get("/api/webhooks").get_json() == {"webhooks": []}
 
 
-def test_another_webhooks_log_entry_is_404(api):
-    first = api.create_webhook(HOOK, events=["custom"])
-    second = api.create_webhook(HOOK, events=["portfolio_change"])
+def test_another_webhooks_log_entry_is_404(api, hook_url):
+    first = api.create_webhook(hook_url, events=["custom"])
+    second = api.create_webhook(hook_url, events=["portfolio_change"])
     api.post("/api/events", json={"event": "custom", "data": {}})
     log_id = api.get(f"/api/webhooks/{first['id']}/logs").get_json()["logs"][0]["id"]
 

@@ -9,8 +9,6 @@ import pytest
 from tests.api.conftest import error_of
 from tests.support.waiting import wait_for
 
-HOOK = "http://127.0.0.1:9/hook"
-
 
 @pytest.mark.usefixtures("worker")
 def test_an_event_fired_through_the_api_reaches_the_receiver_signed(make_caller, receiver):
@@ -41,13 +39,13 @@ def test_an_event_fired_through_the_api_reaches_the_receiver_signed(make_caller,
     assert logs[0]["event_id"] == fired["id"] and logs[0]["status_code"] == 200
 
 
-def test_only_the_callers_active_subscribed_webhooks_count(make_caller):
+def test_only_the_callers_active_subscribed_webhooks_count(make_caller, hook_url):
     api, other = make_caller(), make_caller()
-    api.create_webhook(HOOK, events=["custom"])
-    api.create_webhook(HOOK, events=["custom", "price_above"])
-    api.create_webhook(HOOK, events=["custom"], is_active=False)
-    api.create_webhook(HOOK, events=["price_below"])
-    other.create_webhook(HOOK, events=["custom"])
+    api.create_webhook(hook_url, events=["custom"])
+    api.create_webhook(hook_url, events=["custom", "price_above"])
+    api.create_webhook(hook_url, events=["custom"], is_active=False)
+    api.create_webhook(hook_url, events=["price_below"])
+    other.create_webhook(hook_url, events=["custom"])
 
     response = api.post("/api/events", json={"event": "custom", "data": {}})
 
@@ -79,7 +77,7 @@ def test_wrong_types_missing_and_unknown_fields_are_422(api, body, fields):
     assert error_of(response)["fields"] == fields
 
 
-def test_data_over_the_payload_limit_is_413_naming_the_field(app, api):
+def test_data_over_the_payload_limit_is_413_naming_the_field(app, api, hook_url):
     limit = app.config["WEBHOOK_MAX_PAYLOAD_BYTES"]
     data = {"blob": "x" * limit}  # the quotes and key push it over
 
@@ -90,7 +88,7 @@ def test_data_over_the_payload_limit_is_413_naming_the_field(app, api):
     assert error["code"] == "payload_too_large" and list(error["fields"]) == ["data"]
 
 
-def test_data_at_the_limit_escaped_in_the_request_is_accepted(app, api):
+def test_data_at_the_limit_escaped_in_the_request_is_accepted(app, api, hook_url):
     """Request bodies may be larger than the data they carry: escapes are measured decoded."""
     limit = app.config["WEBHOOK_MAX_PAYLOAD_BYTES"]
     data = {"b": "é" * ((limit - 8) // 2)}  # two UTF-8 bytes each, six bytes escaped

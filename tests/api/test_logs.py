@@ -7,7 +7,6 @@ import pytest
 from tests.api.conftest import error_of
 from tests.support.receiver import Reply
 
-HOOK = "http://127.0.0.1:9/hook"
 LOG_KEYS = {
     "id",
     "event_id",
@@ -36,8 +35,8 @@ def fire(api, event: str, count: int) -> list[str]:
     return ids
 
 
-def test_pages_walk_the_whole_log_newest_first(api):
-    hook = api.create_webhook(HOOK, events=["custom"])
+def test_pages_walk_the_whole_log_newest_first(api, hook_url):
+    hook = api.create_webhook(hook_url, events=["custom"])
     fired = fire(api, "custom", 5)
     path = f"/api/webhooks/{hook['id']}/logs"
 
@@ -60,8 +59,8 @@ def test_pages_walk_the_whole_log_newest_first(api):
     assert seen[0]["payload"]["data"] == {"n": 4} and seen[0]["event_type"] == "custom"
 
 
-def test_the_default_page_and_an_empty_log(api):
-    hook = api.create_webhook(HOOK)
+def test_the_default_page_and_an_empty_log(api, hook_url):
+    hook = api.create_webhook(hook_url)
     assert api.get(f"/api/webhooks/{hook['id']}/logs").get_json() == {"logs": [], "next": None}
 
 
@@ -99,15 +98,15 @@ def test_filters_by_outcome_and_event_type(api, receiver):
         ({"event_type": "price_sideways"}, "event_type"),
     ],
 )
-def test_bad_query_values_are_422(api, query, field):
-    hook = api.create_webhook(HOOK)
+def test_bad_query_values_are_422(api, query, field, hook_url):
+    hook = api.create_webhook(hook_url)
     response = api.get(f"/api/webhooks/{hook['id']}/logs", query_string=query)
     assert response.status_code == 422
     assert list(error_of(response)["fields"]) == [field]
 
 
-def test_retry_queues_the_same_event_again_as_a_new_entry(api):
-    hook = api.create_webhook(HOOK, events=["custom"])
+def test_retry_queues_the_same_event_again_as_a_new_entry(api, hook_url):
+    hook = api.create_webhook(hook_url, events=["custom"])
     (event_id,) = fire(api, "custom", 1)
     path = f"/api/webhooks/{hook['id']}/logs"
     (original,) = api.get(path).get_json()["logs"]
@@ -124,8 +123,8 @@ def test_retry_queues_the_same_event_again_as_a_new_entry(api):
     ]
 
 
-def test_retry_of_an_unknown_entry_is_404(api):
-    hook = api.create_webhook(HOOK)
+def test_retry_of_an_unknown_entry_is_404(api, hook_url):
+    hook = api.create_webhook(hook_url)
     response = api.post(f"/api/webhooks/{hook['id']}/logs/2147483647/retry")
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"

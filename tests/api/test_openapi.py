@@ -57,7 +57,7 @@ POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.Generati
 OPERATIONS = 13
 
 
-def test_the_api_conforms_to_its_description(app, make_caller, receiver):
+def test_the_api_conforms_to_its_description(app, make_caller, hook_url):
     """Each operation with a token: 25 cases that fit the description and, when it takes any
     input, 25 that do not; then both again on the caller's own webhook and log entry.
 
@@ -78,17 +78,17 @@ def test_the_api_conforms_to_its_description(app, make_caller, receiver):
     assert len(operations) == OPERATIONS
 
     for operation in operations:
-        fuzz(operation, POSITIVE, caller.token, {}, receiver.url)
+        fuzz(operation, POSITIVE, caller.token, {}, hook_url)
         if not takes_input(operation):
             continue
-        fuzz(operation, NEGATIVE, caller.token, {}, receiver.url)
+        fuzz(operation, NEGATIVE, caller.token, {}, hook_url)
         if len(operation.path_parameters):
             # A caller of its own, so that its webhook and rate limits are fresh.
             owner = make_caller()
-            ids = own_ids(owner, receiver.url)
-            fuzz(operation, POSITIVE, owner.token, ids, receiver.url)
+            ids = own_ids(owner, hook_url)
+            fuzz(operation, POSITIVE, owner.token, ids, hook_url)
             if len(operation.query) or len(operation.body):
-                fuzz(operation, NEGATIVE, owner.token, ids, receiver.url)
+                fuzz(operation, NEGATIVE, owner.token, ids, hook_url)
 
 
 def takes_input(operation: Any) -> bool:

@@ -9,7 +9,6 @@ from app.extensions import db
 from app.models import Webhook
 from tests.api.conftest import error_of
 
-HOOK = "http://127.0.0.1:9/hook"
 WEBHOOK_KEYS = {
     "id",
     "name",
@@ -28,10 +27,10 @@ WEBHOOK_KEYS = {
 }
 
 
-def test_create_answers_201_with_the_full_secret_then_masks_it(api):
+def test_create_answers_201_with_the_full_secret_then_masks_it(api, hook_url):
     response = api.post(
         "/api/webhooks",
-        json={"name": " Alerts ", "url": HOOK, "events": ["price_below", "price_above"]},
+        json={"name": " Alerts ", "url": hook_url, "events": ["price_below", "price_above"]},
     )
 
     assert response.status_code == 201
@@ -50,11 +49,11 @@ def test_create_answers_201_with_the_full_secret_then_masks_it(api):
     }
 
 
-def test_list_holds_only_the_callers_webhooks(make_caller):
+def test_list_holds_only_the_callers_webhooks(make_caller, hook_url):
     mine, theirs = make_caller(), make_caller()
-    first = mine.create_webhook(HOOK, name="One")
-    second = mine.create_webhook(HOOK, name="Two")
-    theirs.create_webhook(HOOK, name="Not yours")
+    first = mine.create_webhook(hook_url, name="One")
+    second = mine.create_webhook(hook_url, name="Two")
+    theirs.create_webhook(hook_url, name="Not yours")
 
     listed = mine.get("/api/webhooks").get_json()["webhooks"]
 
@@ -62,19 +61,19 @@ def test_list_holds_only_the_callers_webhooks(make_caller):
     assert all(hook["secret"] != first["secret"] for hook in listed)
 
 
-def test_patch_changes_only_the_fields_given(api):
-    hook = api.create_webhook(HOOK, events=["custom"])
+def test_patch_changes_only_the_fields_given(api, hook_url):
+    hook = api.create_webhook(hook_url, events=["custom"])
 
     response = api.patch(f"/api/webhooks/{hook['id']}", json={"name": "Renamed"})
 
     assert response.status_code == 200
     changed = response.get_json()
     assert changed["name"] == "Renamed"
-    assert changed["url"] == HOOK and changed["events"] == ["custom"]
+    assert changed["url"] == hook_url and changed["events"] == ["custom"]
 
 
-def test_patch_disables_and_re_enabling_clears_the_reason(api):
-    hook = api.create_webhook(HOOK)
+def test_patch_disables_and_re_enabling_clears_the_reason(api, hook_url):
+    hook = api.create_webhook(hook_url)
     disabled = api.patch(f"/api/webhooks/{hook['id']}", json={"is_active": False}).get_json()
     assert disabled["is_active"] is False and disabled["disabled_reason"]
 
@@ -82,23 +81,23 @@ def test_patch_disables_and_re_enabling_clears_the_reason(api):
     assert enabled["is_active"] is True and enabled["disabled_reason"] is None
 
 
-def test_put_needs_name_url_and_events_and_keeps_the_rest(api):
-    hook = api.create_webhook(HOOK, is_active=False)
+def test_put_needs_name_url_and_events_and_keeps_the_rest(api, hook_url):
+    hook = api.create_webhook(hook_url, is_active=False)
     path = f"/api/webhooks/{hook['id']}"
 
     partial = api.put(path, json={"name": "Only a name"})
     assert partial.status_code == 422
     assert set(error_of(partial)["fields"]) == {"url", "events"}
 
-    body = {"name": "Replaced", "url": HOOK + "2", "events": ["trade_executed"]}
+    body = {"name": "Replaced", "url": hook_url + "2", "events": ["trade_executed"]}
     replaced = api.put(path, json=body)
     assert replaced.status_code == 200
     assert {key: replaced.get_json()[key] for key in body} == body
     assert replaced.get_json()["is_active"] is False
 
 
-def test_delete_answers_204_and_the_webhook_is_gone(api):
-    hook = api.create_webhook(HOOK)
+def test_delete_answers_204_and_the_webhook_is_gone(api, hook_url):
+    hook = api.create_webhook(hook_url)
 
     response = api.delete(f"/api/webhooks/{hook['id']}")
 
@@ -107,8 +106,8 @@ def test_delete_answers_204_and_the_webhook_is_gone(api):
     assert db.session.get(Webhook, hook["id"]) is None
 
 
-def test_rotate_secret_returns_a_new_secret_once(api):
-    hook = api.create_webhook(HOOK)
+def test_rotate_secret_returns_a_new_secret_once(api, hook_url):
+    hook = api.create_webhook(hook_url)
 
     response = api.post(f"/api/webhooks/{hook['id']}/rotate-secret")
 
@@ -176,11 +175,13 @@ def test_event_catalog_lists_exactly_the_model_event_types(api):
     }
 
 
-def test_the_webhook_limit_is_a_409(app, api):
+def test_the_webhook_limit_is_a_409(app, api, hook_url):
     app.config["WEBHOOK_MAX_PER_USER"], before = 1, app.config["WEBHOOK_MAX_PER_USER"]
     try:
-        api.create_webhook(HOOK)
-        response = api.post("/api/webhooks", json={"name": "n", "url": HOOK, "events": ["custom"]})
+        api.create_webhook(hook_url)
+        response = api.post(
+            "/api/webhooks", json={"name": "n", "url": hook_url, "events": ["custom"]}
+        )
     finally:
         app.config["WEBHOOK_MAX_PER_USER"] = before
     assert response.status_code == 409
@@ -189,7 +190,16 @@ def test_the_webhook_limit_is_a_409(app, api):
 
 # --- refusals of bad input ----------------------------------------------------------------
 
-VALID = {"name": "Hook", "url": HOOK, "events": ["custom"], "format": "json", "is_active": True}
+
+@pytest.fixture
+def valid(hook_url):
+    return {
+        "name": "Hook",
+        "url": hook_url,
+        "events": ["custom"],
+        "format": "json",
+        "is_active": True,
+    }
 
 
 @pytest.mark.parametrize(
@@ -206,12 +216,14 @@ VALID = {"name": "Hook", "url": HOOK, "events": ["custom"], "format": "json", "i
     ],
 )
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
-def test_a_wrong_type_for_each_field_is_422_naming_it(api, method, field, value, message):
+def test_a_wrong_type_for_each_field_is_422_naming_it(
+    api, method, field, value, message, hook_url, valid
+):
     path = "/api/webhooks"
     if method != "POST":
-        path = f"/api/webhooks/{api.create_webhook(HOOK)['id']}"
+        path = f"/api/webhooks/{api.create_webhook(hook_url)['id']}"
 
-    response = api.call(method, path, json={**VALID, field: value})
+    response = api.call(method, path, json={**valid, field: value})
 
     assert response.status_code == 422
     error = error_of(response)
@@ -220,12 +232,12 @@ def test_a_wrong_type_for_each_field_is_422_naming_it(api, method, field, value,
 
 
 @pytest.mark.parametrize("method", ["POST", "PATCH"])
-def test_unknown_fields_are_refused(api, method):
+def test_unknown_fields_are_refused(api, method, hook_url, valid):
     path = "/api/webhooks"
     if method == "PATCH":
-        path = f"/api/webhooks/{api.create_webhook(HOOK)['id']}"
+        path = f"/api/webhooks/{api.create_webhook(hook_url)['id']}"
 
-    response = api.call(method, path, json={**VALID, "secret": "whsec_mine", "colour": "red"})
+    response = api.call(method, path, json={**valid, "secret": "whsec_mine", "colour": "red"})
 
     assert response.status_code == 422
     assert error_of(response)["fields"] == {
@@ -256,22 +268,22 @@ def test_values_are_checked_by_the_same_rules_as_the_form(api):
         ("url", "http://127.0.0.1:9/a b"),
     ],
 )
-def test_control_characters_are_refused_not_stored(api, field, value):
+def test_control_characters_are_refused_not_stored(api, field, value, valid):
     """PostgreSQL cannot store NUL at all; line breaks in a name or URL are never meant."""
-    response = api.post("/api/webhooks", json={**VALID, field: value})
+    response = api.post("/api/webhooks", json={**valid, field: value})
     assert response.status_code == 422
     assert list(error_of(response)["fields"]) == [field]
 
 
-def test_unknown_event_types_on_update_are_422(api):
-    hook = api.create_webhook(HOOK)
+def test_unknown_event_types_on_update_are_422(api, hook_url):
+    hook = api.create_webhook(hook_url)
     response = api.patch(f"/api/webhooks/{hook['id']}", json={"events": ["price_sideways"]})
     assert response.status_code == 422
     assert error_of(response)["fields"] == {"events": ["Unknown event type: price_sideways."]}
 
 
-def test_an_unknown_format_is_422(api):
-    response = api.post("/api/webhooks", json={**VALID, "format": "fax"})
+def test_an_unknown_format_is_422(api, valid):
+    response = api.post("/api/webhooks", json={**valid, "format": "fax"})
     assert response.status_code == 422
     assert list(error_of(response)["fields"]) == ["format"]
 
@@ -300,9 +312,9 @@ def test_a_body_that_is_not_a_json_object_is_400(api, data, content_type, messag
     assert message in error["message"]
 
 
-def test_a_body_over_the_request_limit_is_413(app, api):
+def test_a_body_over_the_request_limit_is_413(app, api, valid):
     padding = "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
-    response = api.post("/api/webhooks", json={**VALID, "name": padding})
+    response = api.post("/api/webhooks", json={**valid, "name": padding})
     assert response.status_code == 413
     assert error_of(response)["code"] == "payload_too_large"
 
