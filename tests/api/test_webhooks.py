@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+import sqlalchemy as sa
 
 from app.domain.signing import mask
 from app.extensions import db
-from app.models import Webhook
+from app.models import Webhook, WebhookEvent
 from tests.api.conftest import error_of
+from tests.conftest import USE_POSTGRES
+from tests.support.waiting import wait_for
 
 WEBHOOK_KEYS = {
     "id",
@@ -331,3 +336,42 @@ def test_a_wrong_method_is_a_json_405_with_allow(api):
     assert response.status_code == 405
     assert error_of(response)["code"] == "method_not_allowed"
     assert "POST" in response.headers["Allow"]
+
+
+@pytest.mark.skipif(not USE_POSTGRES, reason="row locks: PostgreSQL only")
+def test_delete_waits_for_a_worker_recording_a_delivery_instead_of_deadlocking(api, hook_url):
+    """A worker finishing a delivery updates its delivery row, then the webhook's counters."""
+    hook = api.create_webhook(hook_url)
+    assert api.post(f"/api/webhooks/{hook['id']}/test").get_json()["success"] is True
+    (log,) = api.get(f"/api/webhooks/{hook['id']}/logs").get_json()["logs"]
+    answers: list[int] = []
+
+    with db.engine.connect() as worker:
+        worker.execute(
+            sa.update(WebhookEvent)
+            .where(WebhookEvent.id == log["id"])
+            .values(attempts=WebhookEvent.attempts + 1)
+        )
+        deleting = threading.Thread(
+            target=lambda: answers.append(api.delete(f"/api/webhooks/{hook['id']}").status_code)
+        )
+        deleting.start()
+        wait_for(lambda: blocked_backends(worker) > 0)
+        worker.execute(
+            sa.update(Webhook)
+            .where(Webhook.id == hook["id"])
+            .values(success_count=Webhook.success_count + 1)
+        )
+        worker.commit()
+    deleting.join(timeout=30)
+
+    assert answers == [204]
+
+
+def blocked_backends(connection: sa.Connection) -> int:
+    return connection.scalar(
+        sa.text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+    )
