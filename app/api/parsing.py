@@ -7,6 +7,7 @@ unknown field or wrong type). What values mean is the services' business.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from flask import request
@@ -28,13 +29,21 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite(text: str) -> float:
+    # 1e400 would become infinity, which cannot be stored or sent as JSON.
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is out of range")
+    return number
+
+
 def json_object(schema: Schema) -> dict[str, Any]:
     """The request body as a dict that has the schema's fields, of the schema's types."""
     if not request.is_json:
         raise BadRequest("Send a JSON object with 'Content-Type: application/json'.")
     raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH raises 413 here
     try:
-        body = json.loads(raw, parse_constant=_refuse_constant)
+        body = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
         # Lone surrogates ("\ud800") parse but cannot be stored or sent as UTF-8.
         json.dumps(body, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
