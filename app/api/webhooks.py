@@ -13,12 +13,9 @@ from app.api.openapi import document
 from app.api.parsing import json_object
 from app.domain.catalog import EVENT_TYPES
 from app.extensions import limiter
-from app.limits import TEST_SEND_LIMIT, user_key
+from app.limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
 from app.services import delivery, webhooks
 from app.services.webhooks import WebhookInput, as_dict
-
-# The same budget as the page's test button, when it uses this scope.
-TEST_SEND_SCOPE = "test-send"
 
 
 def _input(body: dict[str, Any]) -> WebhookInput:
