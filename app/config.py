@@ -152,4 +152,7 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         "BASE_URL": get("SIGNALPOST_BASE_URL", "http://127.0.0.1:5000"),
         "TESTING": _bool("TESTING", str(env.get("TESTING", "false"))),
     }
+    # Largest request body: event data may arrive \u-escaped (up to three times its UTF-8 size)
+    # inside the request's own JSON; the data's limit itself is checked exactly by the service.
+    config["MAX_CONTENT_LENGTH"] = 3 * config["WEBHOOK_MAX_PAYLOAD_BYTES"] + 64 * 1024
     return config

@@ -34,6 +34,9 @@ HTTP_CODES = {
 }
 
 
+KEPT_HEADERS = ("Retry-After", "Allow", "WWW-Authenticate")
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/api"
 
@@ -63,9 +66,9 @@ def handle_http_error(exc: HTTPException) -> Response | tuple[str, int]:
 
 
 def _keep_headers(exc: HTTPException, response: Response | tuple[str, int]) -> Response | tuple:
-    """Keep headers the exception carries, such as Retry-After on 429 and Allow on 405."""
+    """Keep headers the exception carries: Retry-After on 429, Allow on 405, WWW-Authenticate."""
     extra = exc.get_response().headers
-    keep = {name: extra[name] for name in ("Retry-After", "Allow") if name in extra}
+    keep = {name: extra[name] for name in KEPT_HEADERS if name in extra}
     if not keep:
         return response
     if isinstance(response, Response):

@@ -10,6 +10,9 @@ from flask_login import current_user
 
 # Test sends make an outgoing request each: limit them per user, from the page and the API.
 TEST_SEND_LIMIT = "10/minute"
+# Use with `limiter.shared_limit(TEST_SEND_LIMIT, scope=TEST_SEND_SCOPE, key_func=user_key)`
+# so the page's button and the API draw on one budget.
+TEST_SEND_SCOPE = "test-send"
 # Events fired through the API, per user.
 EVENTS_LIMIT = "600/minute"
 # Failed sign-ins per client address.

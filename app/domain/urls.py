@@ -62,6 +62,8 @@ def _check(url: str, *, require_https: bool, allow_private: bool, need: bool) ->
         raise UrlRefused("Enter the endpoint URL.")
     if len(url) > MAX_URL_LENGTH:
         raise UrlRefused(f"The URL is longer than {MAX_URL_LENGTH} characters.")
+    if any(char.isspace() or not char.isprintable() for char in url):
+        raise UrlRefused("The URL must not contain spaces or control characters.")
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -9,7 +9,7 @@ from flask_login import current_user
 from app.domain.catalog import EVENT_TYPES
 from app.domain.signing import mask
 from app.extensions import limiter
-from app.limits import TEST_SEND_LIMIT, user_key
+from app.limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
 from app.models import Webhook
 from app.pages import bp
 from app.pages.forms import WebhookForm
@@ -17,7 +17,6 @@ from app.services import delivery, stats, webhooks
 from app.services.errors import ServiceError
 
 # The page and the API share one budget of test sends per user.
-TEST_SEND_SCOPE = "test-send"
 
 
 def owned(webhook_id: int) -> Webhook:

@@ -16,7 +16,7 @@ from app.domain.formats import FORMATS
 from app.domain.secretbox import SecretBox
 from app.domain.urls import url_problem
 from app.extensions import db
-from app.models import Subscription, User, Webhook, utcnow
+from app.models import Subscription, User, Webhook, WebhookEvent, utcnow
 from app.services.errors import Conflict, NotFound, ValidationError
 
 NAME_MAX_LENGTH = 100
@@ -144,6 +144,12 @@ def set_active(webhook: Webhook, active: bool, *, reason: str | None = None, com
 
 
 def delete_webhook(webhook: Webhook) -> None:
+    # Lock the webhook's deliveries before the webhook itself, the order a worker finishing a
+    # delivery takes them in (its delivery row, then the webhook's counters): the delete then
+    # waits for that worker instead of deadlocking with it on PostgreSQL.
+    db.session.execute(
+        sa.select(WebhookEvent.id).where(WebhookEvent.webhook_id == webhook.id).with_for_update()
+    )
     db.session.delete(webhook)
     db.session.commit()
 

@@ -1,0 +1,38 @@
+"""A webhook's delivery log, newest first, a page at a time; and delivering one entry again."""
+
+from __future__ import annotations
+
+from flask.typing import ResponseReturnValue
+
+from app.api import bp, schemas
+from app.api.auth import caller
+from app.api.openapi import document
+from app.api.parsing import query_params
+from app.services import delivery, logs, webhooks
+
+
+@bp.get("/webhooks/<id:webhook_id>/logs")
+@document("Read the delivery log", ok={200: schemas.LOG_PAGE}, query=schemas.LOG_QUERY)
+def list_logs(webhook_id: int) -> ResponseReturnValue:
+    """Deliveries newest first, `limit` (1-100, default 50) at a time. Pass `next` back as
+    `before` for the following page. `success` and `event_type` narrow the list."""
+    webhook = webhooks.get_webhook(webhook_id, caller())
+    query = query_params(schemas.LOG_QUERY)
+    rows, next_cursor = logs.get_webhook_logs(
+        webhook,
+        query["limit"],
+        query.get("before"),
+        success=query.get("success"),
+        event_type=query.get("event_type"),
+    )
+    return {"logs": [logs.log_as_dict(row) for row in rows], "next": next_cursor}
+
+
+@bp.post("/webhooks/<id:webhook_id>/logs/<id:log_id>/retry")
+@document("Deliver a logged event again", ok={202: schemas.LOG_ENTRY})
+def retry_log(webhook_id: int, log_id: int) -> ResponseReturnValue:
+    """The same event, same event id, queued to this webhook again with a fresh retry
+    schedule. The answer is the new log entry; the original is left as it was."""
+    webhook = webhooks.get_webhook(webhook_id, caller())
+    again = delivery.redeliver(logs.get_delivery(webhook, log_id))
+    return logs.log_as_dict(again), 202

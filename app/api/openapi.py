@@ -1,0 +1,198 @@
+"""The OpenAPI 3.1 description, built from the URL map and what each view declares.
+
+Each API view carries its description (`@document`); the paths, methods and path parameters
+come from the routes themselves, and the bodies from the schemas the views validate with. A
+route without a description fails the build (and the tests), so code and description keep step.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import current_app, jsonify
+from flask.typing import ResponseReturnValue
+from werkzeug.routing import Rule
+
+from app.api import bp, schemas
+from app.api.schemas import Schema
+from app.version import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ERROR_DESCRIPTIONS = {
+    400: "The body is not a JSON object, or the CSRF token is missing",
+    401: "No valid API token or session",
+    404: "Not found, or not yours",
+    409: "Conflict",
+    413: "The body or the event data is too large",
+    422: "A field is missing, unknown, of the wrong type or not valid",
+    429: "Too many requests; wait for Retry-After seconds",
+    503: "A dependency is down",
+}
+RULE_ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+CONVERTER_SCHEMAS = {"id": schemas.ID}
+
+
+def document(
+    summary: str,
+    *,
+    ok: dict[int, Schema | None],
+    errors: tuple[int, ...] = (),
+    body: Schema | None = None,
+    query: dict[str, Schema] | None = None,
+    public: bool = False,
+    tag: str = "webhooks",
+) -> Callable[[F], F]:
+    """Describe a view for the OpenAPI document; `public` views need no authentication.
+
+    `ok` maps success statuses to a body schema (None: no body). `errors` lists the error
+    statuses beyond those implied: 401 unless public, 400/413/422 with a body, 422 with a
+    query, 404 with a path parameter.
+    """
+
+    def decorate(view: F) -> F:
+        view.api_public = public  # type: ignore[attr-defined]
+        view.api_operation = operation(  # type: ignore[attr-defined]
+            summary, view.__doc__, ok, errors, body=body, query=query, public=public, tag=tag
+        )
+        return view
+
+    return decorate
+
+
+def operation(
+    summary: str,
+    doc: str | None,
+    ok: dict[int, Schema | None],
+    errors: tuple[int, ...] = (),
+    *,
+    body: Schema | None = None,
+    query: dict[str, Schema] | None = None,
+    public: bool = False,
+    tag: str = "webhooks",
+) -> dict[str, Any]:
+    statuses: dict[int, Schema | None] = dict(ok)
+    implied = (
+        ((401,) if not public else ())
+        + ((400, 413, 422) if body is not None else ())
+        + ((422,) if query else ())
+    )
+    statuses.update({status: schemas.ERROR for status in (*implied, *errors)})
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "tags": [tag],
+        "responses": {
+            str(status): _response(status, schema) for status, schema in statuses.items()
+        },
+    }
+    if doc:
+        operation["description"] = " ".join(doc.split())
+    if public:
+        operation["security"] = []
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body}},
+        }
+    if query:
+        operation["parameters"] = [
+            {"name": name, "in": "query", "required": False, "schema": schema}
+            for name, schema in query.items()
+        ]
+    return operation
+
+
+def _response(status: int, schema: Schema | None) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": ERROR_DESCRIPTIONS.get(status, "Success")}
+    if schema is not None:
+        response["content"] = {"application/json": {"schema": schema}}
+    if status == 429:
+        response["headers"] = {
+            "Retry-After": {"required": True, "schema": {"type": "string"}},
+        }
+    return response
+
+
+def _path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
+    parameters = []
+
+    def to_template(match: re.Match[str]) -> str:
+        converter, name = match.group(1) or "default", match.group(2)
+        schema = CONVERTER_SCHEMAS.get(converter, {"type": "string"})
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+        return "{" + name + "}"
+
+    return RULE_ARGUMENT.sub(to_template, rule.rule), parameters
+
+
+# /healthz belongs to the main blueprint; it is described here as part of the API.
+EXTRA_OPERATIONS = {
+    "main.healthz": operation(
+        "Health of the database and the broker",
+        "200 when the database and the broker answer; 503 naming what is down.",
+        {200: schemas.HEALTH, 503: schemas.HEALTH},
+        public=True,
+        tag="meta",
+    )
+}
+
+
+def described_rules() -> list[Rule]:
+    """The routes the document covers: every API route, and /healthz."""
+    return [
+        rule
+        for rule in current_app.url_map.iter_rules()
+        if rule.endpoint.startswith(f"{bp.name}.") or rule.endpoint in EXTRA_OPERATIONS
+    ]
+
+
+def build() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in sorted(described_rules(), key=lambda rule: rule.rule):
+        view = current_app.view_functions[rule.endpoint]
+        described = EXTRA_OPERATIONS.get(rule.endpoint) or getattr(view, "api_operation", None)
+        if described is None:
+            raise LookupError(f"{rule.endpoint} ({rule.rule}) has no OpenAPI description")
+        template, parameters = _path(rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            entry = {**described, "operationId": f"{method.lower()}_{view.__name__}"}
+            if parameters:
+                entry["parameters"] = parameters + entry.get("parameters", [])
+                entry["responses"] = {"404": _response(404, schemas.ERROR), **entry["responses"]}
+            paths.setdefault(template, {})[method.lower()] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Signalpost API",
+            "version": __version__,
+            "description": "Manage webhooks and fire events. Errors are "
+            '`{"error": {"code", "message", "fields"?}}`. See docs/api.md.',
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from `flask users token EMAIL` or the tokens page.",
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": current_app.config.get("SESSION_COOKIE_NAME", "session"),
+                    "description": "The signed-in browser; unsafe methods also need the CSRF "
+                    "token in an X-CSRFToken header.",
+                },
+            }
+        },
+        "security": [{"bearerAuth": []}, {"session": []}],
+    }
+
+
+@bp.get("/openapi.json")
+@document("This description", ok={200: schemas.OPENAPI_DOCUMENT}, public=True, tag="meta")
+def openapi_json() -> ResponseReturnValue:
+    """The OpenAPI 3.1 description of the API."""
+    return jsonify(build())

@@ -1,0 +1,211 @@
+"""JSON Schemas of the API: request bodies are checked against these, and the OpenAPI
+description is built from these same dicts, so the two cannot drift apart.
+
+Request schemas state the JSON *shape* (fields, types, required); what a value means (a valid
+URL, a known event type, a name's length) is checked by the services, the same code the HTML
+form uses. Response schemas forbid unknown properties so a change to a service's output fails
+the schema tests until it is described here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.api.converters import ID_MAX
+from app.domain.catalog import EVENT_VALUES, TEST_EVENT
+from app.domain.formats import FORMATS
+from app.models import DeliveryStatus
+from app.services.webhooks import NAME_MAX_LENGTH
+
+Schema = dict[str, Any]
+
+EVENT_TYPE_VALUES = sorted(EVENT_VALUES)
+LOG_LIMIT_MAX = 100
+LOG_LIMIT_DEFAULT = 50
+
+
+def nullable(schema: Schema) -> Schema:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def strict_object(properties: dict[str, Schema], required: list[str] | None = None) -> Schema:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+    }
+
+
+STRING: Schema = {"type": "string"}
+INTEGER: Schema = {"type": "integer"}
+BOOLEAN: Schema = {"type": "boolean"}
+TIMESTAMP: Schema = {"type": "string", "format": "date-time"}
+ID: Schema = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
+
+# --- request bodies -------------------------------------------------------------------------
+
+WEBHOOK_FIELDS: dict[str, Schema] = {
+    "name": {
+        "type": "string",
+        "description": f"1 to {NAME_MAX_LENGTH} characters, surrounding spaces trimmed.",
+    },
+    "url": {
+        "type": "string",
+        "description": "The endpoint: https:// (http:// only where the server allows it), "
+        "with a host name and no user name or password; at most 2048 characters.",
+    },
+    "events": {
+        "type": "array",
+        "items": {"type": "string", "enum": EVENT_TYPE_VALUES},
+        "minItems": 1,
+        "description": "Event types to deliver; see GET /api/webhooks/events.",
+    },
+    "format": {
+        "type": "string",
+        "enum": list(FORMATS),
+        "description": "How the body is rendered; `json` (the default) is the signed envelope.",
+    },
+    "is_active": {"type": "boolean", "description": "Enabling also clears past failures."},
+}
+
+# POST and PUT: name, url and events must be given; format and is_active are optional (on PUT,
+# left as they are when omitted, so a PUT never re-enables a webhook by accident).
+WEBHOOK_FULL = strict_object(WEBHOOK_FIELDS, required=["name", "url", "events"])
+WEBHOOK_PATCH = strict_object(WEBHOOK_FIELDS, required=[])
+
+EVENT_INPUT = strict_object(
+    {
+        "event": {"type": "string", "enum": EVENT_TYPE_VALUES},
+        "data": {
+            "type": "object",
+            "description": "Any JSON object; at most WEBHOOK_MAX_PAYLOAD_BYTES (default 262144) "
+            "as compact UTF-8 JSON.",
+        },
+    }
+)
+
+# --- query parameters -----------------------------------------------------------------------
+
+LOG_QUERY: dict[str, Schema] = {
+    "limit": {"type": "integer", "minimum": 1, "maximum": LOG_LIMIT_MAX, "default": 50},
+    "before": {**ID, "description": "The `next` value of the previous page."},
+    "success": {"type": "boolean", "description": "Only deliveries that succeeded, or failed."},
+    "event_type": {"type": "string", "enum": [*EVENT_TYPE_VALUES, TEST_EVENT]},
+}
+
+# --- responses ------------------------------------------------------------------------------
+
+ERROR = strict_object(
+    {
+        "error": strict_object(
+            {
+                "code": STRING,
+                "message": STRING,
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": STRING},
+                },
+            },
+            required=["code", "message"],
+        )
+    }
+)
+
+WEBHOOK = strict_object(
+    {
+        "id": ID,
+        "name": STRING,
+        "url": STRING,
+        "events": {"type": "array", "items": STRING},
+        "format": STRING,
+        "is_active": BOOLEAN,
+        "disabled_reason": nullable(STRING),
+        "last_triggered": nullable(TIMESTAMP),
+        "success_count": INTEGER,
+        "failure_count": INTEGER,
+        "consecutive_failures": INTEGER,
+        "secret": {
+            "type": "string",
+            "description": "In full only when created and rotated; masked everywhere else.",
+        },
+        "created_at": TIMESTAMP,
+        "updated_at": TIMESTAMP,
+    }
+)
+WEBHOOK_LIST = strict_object({"webhooks": {"type": "array", "items": WEBHOOK}})
+SECRET = strict_object({"secret": STRING})
+
+TEST_RESULT = strict_object(
+    {
+        "success": nullable(BOOLEAN),
+        "status_code": nullable(INTEGER),
+        "response_body": nullable(STRING),
+        "duration_ms": INTEGER,
+        "error": nullable(STRING),
+    }
+)
+
+ATTEMPT = strict_object(
+    {
+        "number": INTEGER,
+        "time": TIMESTAMP,
+        "request_headers": {
+            "type": ["object", "null"],
+            "additionalProperties": STRING,
+        },
+        "status": nullable(INTEGER),
+        "duration_ms": INTEGER,
+        "error": nullable(STRING),
+        "response_body": nullable(STRING),
+    }
+)
+
+LOG_ENTRY = strict_object(
+    {
+        "id": ID,
+        "event_id": STRING,
+        "event_type": STRING,
+        "payload": strict_object(
+            {"id": STRING, "event": STRING, "timestamp": STRING, "data": {"type": "object"}}
+        ),
+        "request_body": {**nullable(STRING), "description": "The exact bytes last sent."},
+        "status": {"type": "string", "enum": [status.value for status in DeliveryStatus]},
+        "status_code": nullable(INTEGER),
+        "response_body": nullable(STRING),
+        "success": nullable(BOOLEAN),
+        "attempts": INTEGER,
+        "duration_ms": nullable(INTEGER),
+        "error": nullable(STRING),
+        "next_attempt_at": nullable(TIMESTAMP),
+        "created_at": TIMESTAMP,
+        "attempt_log": {"type": "array", "items": ATTEMPT},
+    }
+)
+LOG_PAGE = strict_object(
+    {
+        "logs": {"type": "array", "items": LOG_ENTRY},
+        "next": {
+            **nullable(ID),
+            "description": "Pass as `before` for the next page; null at the end.",
+        },
+    }
+)
+
+EVENT_CATALOG = strict_object(
+    {
+        "events": {
+            "type": "array",
+            "items": strict_object({"value": STRING, "label": STRING, "description": STRING}),
+        }
+    }
+)
+TRIGGERED = strict_object({"id": STRING, "deliveries": INTEGER})
+
+HEALTH = strict_object(
+    {
+        "database": {"type": "string", "enum": ["ok", "down"]},
+        "broker": {"type": "string", "enum": ["ok", "down"]},
+    }
+)
+OPENAPI_DOCUMENT: Schema = {"type": "object", "required": ["openapi", "paths"]}

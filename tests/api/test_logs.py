@@ -1,0 +1,130 @@
+"""The delivery log through the API: pages, filters, and delivering an entry again."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import error_of
+from tests.support.receiver import Reply
+
+LOG_KEYS = {
+    "id",
+    "event_id",
+    "event_type",
+    "payload",
+    "request_body",
+    "status",
+    "status_code",
+    "response_body",
+    "success",
+    "attempts",
+    "duration_ms",
+    "error",
+    "next_attempt_at",
+    "created_at",
+    "attempt_log",
+}
+
+
+def fire(api, event: str, count: int) -> list[str]:
+    ids = []
+    for number in range(count):
+        response = api.post("/api/events", json={"event": event, "data": {"n": number}})
+        assert response.get_json()["deliveries"] == 1
+        ids.append(response.get_json()["id"])
+    return ids
+
+
+def test_pages_walk_the_whole_log_newest_first(api, hook_url):
+    hook = api.create_webhook(hook_url, events=["custom"])
+    fired = fire(api, "custom", 5)
+    path = f"/api/webhooks/{hook['id']}/logs"
+
+    seen, pages, cursor = [], 0, None
+    while True:
+        query = {"limit": 2} if cursor is None else {"limit": 2, "before": cursor}
+        page = api.get(path, query_string=query)
+        assert page.status_code == 200
+        body = page.get_json()
+        assert len(body["logs"]) <= 2
+        seen += body["logs"]
+        pages += 1
+        cursor = body["next"]
+        if cursor is None:
+            break
+
+    assert pages == 3
+    assert [entry["event_id"] for entry in seen] == list(reversed(fired))
+    assert set(seen[0]) == LOG_KEYS
+    assert seen[0]["payload"]["data"] == {"n": 4} and seen[0]["event_type"] == "custom"
+
+
+def test_the_default_page_and_an_empty_log(api, hook_url):
+    hook = api.create_webhook(hook_url)
+    assert api.get(f"/api/webhooks/{hook['id']}/logs").get_json() == {"logs": [], "next": None}
+
+
+def test_filters_by_outcome_and_event_type(api, receiver):
+    # Only the test send succeeds, whether or not a worker delivers the event meanwhile.
+    receiver.reply(Reply(200))
+    receiver.default = Reply(410)
+    hook = api.create_webhook(receiver.url, events=["custom", "price_above"])
+    path = f"/api/webhooks/{hook['id']}/logs"
+    assert api.post(f"/api/webhooks/{hook['id']}/test").get_json()["success"] is True
+    fire(api, "price_above", 1)
+
+    tests = api.get(path, query_string={"event_type": "test"}).get_json()["logs"]
+    prices = api.get(path, query_string={"event_type": "price_above"}).get_json()["logs"]
+    succeeded = api.get(path, query_string={"success": "true"}).get_json()["logs"]
+
+    assert [entry["event_type"] for entry in tests] == ["test"]
+    assert [entry["event_type"] for entry in prices] == ["price_above"]
+    assert [entry["id"] for entry in succeeded] == [tests[0]["id"]]
+    assert tests[0]["attempt_log"][0]["status"] == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "101"}, "limit"),
+        ({"limit": "-1"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"limit": "99999999999999999999"}, "limit"),
+        ({"before": "0"}, "before"),
+        ({"before": "abc"}, "before"),
+        ({"before": "2147483648"}, "before"),
+        ({"success": "maybe"}, "success"),
+        ({"event_type": "price_sideways"}, "event_type"),
+    ],
+)
+def test_bad_query_values_are_422(api, query, field, hook_url):
+    hook = api.create_webhook(hook_url)
+    response = api.get(f"/api/webhooks/{hook['id']}/logs", query_string=query)
+    assert response.status_code == 422
+    assert list(error_of(response)["fields"]) == [field]
+
+
+def test_retry_queues_the_same_event_again_as_a_new_entry(api, hook_url):
+    hook = api.create_webhook(hook_url, events=["custom"])
+    (event_id,) = fire(api, "custom", 1)
+    path = f"/api/webhooks/{hook['id']}/logs"
+    (original,) = api.get(path).get_json()["logs"]
+
+    response = api.post(f"{path}/{original['id']}/retry")
+
+    assert response.status_code == 202
+    again = response.get_json()
+    assert set(again) == LOG_KEYS
+    assert again["event_id"] == event_id and again["id"] != original["id"]
+    assert [entry["id"] for entry in api.get(path).get_json()["logs"]] == [
+        again["id"],
+        original["id"],
+    ]
+
+
+def test_retry_of_an_unknown_entry_is_404(api, hook_url):
+    hook = api.create_webhook(hook_url)
+    response = api.post(f"/api/webhooks/{hook['id']}/logs/2147483647/retry")
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"

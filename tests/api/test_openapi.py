@@ -1,0 +1,145 @@
+"""The OpenAPI description matches the code: every route is in it, and a fuzzer finds no
+server error and no response that differs from it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.api import openapi
+from app.domain.urls import url_problem
+from app.services.webhooks import WebhookInput
+
+
+def test_every_route_under_api_and_healthz_is_described(app, client):
+    document = client.get("/api/openapi.json").get_json()
+    described = {
+        (path, method.upper()) for path, item in document["paths"].items() for method in item
+    }
+    routed = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/") or rule.rule == "/healthz":
+            path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule)
+            routed |= {(path, method) for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+    assert described == routed
+    assert document["openapi"] == "3.1.0"
+    assert ("/api/webhooks/{webhook_id}/logs/{log_id}/retry", "POST") in described
+
+
+def test_a_route_without_a_description_fails_the_build(app):
+    with app.test_request_context():
+        view = app.view_functions["api.list_webhooks"]
+        operation = view.__dict__.pop("api_operation")
+        try:
+            with pytest.raises(LookupError, match="api.list_webhooks"):
+                openapi.build()
+        finally:
+            view.api_operation = operation
+
+
+def test_request_schemas_are_the_ones_the_views_check(client):
+    document = client.get("/api/openapi.json").get_json()
+    create = document["paths"]["/api/webhooks"]["post"]["requestBody"]["content"]
+    schema = create["application/json"]["schema"]
+    assert schema["additionalProperties"] is False
+    # Every field the API takes is one the service takes: WebhookInput(**body) cannot fail.
+    assert set(schema["properties"]) == {field.name for field in fields(WebhookInput)}
+    patch = document["paths"]["/api/webhooks/{webhook_id}"]["patch"]
+    assert patch["requestBody"]["content"]["application/json"]["schema"]["required"] == []
+
+
+POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
+OPERATIONS = 13
+
+
+def test_the_api_conforms_to_its_description(app, make_caller, hook_url):
+    """Each operation with a token: 25 cases that fit the description and, when it takes any
+    input, 25 that do not; then both again on the caller's own webhook and log entry.
+
+    Every response must be no 5xx, of a documented status, content type, headers and body;
+    cases that break the description must be refused (4xx); the same calls without the token
+    must be refused (401).
+    """
+    caller = make_caller()
+    config = schemathesis.Config.from_dict(
+        {
+            # The description cannot say which strings are valid URLs or names: a 422 for a
+            # well-typed value is the service doing its job, not a mismatch.
+            "checks": {"positive_data_acceptance": {"enabled": False}},
+        }
+    )
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app, config=config)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) == OPERATIONS
+
+    for operation in operations:
+        fuzz(operation, POSITIVE, caller.token, {}, hook_url)
+        if not takes_input(operation):
+            continue
+        fuzz(operation, NEGATIVE, caller.token, {}, hook_url)
+        if len(operation.path_parameters):
+            # A caller of its own, so that its webhook and rate limits are fresh.
+            owner = make_caller()
+            ids = own_ids(owner, hook_url)
+            fuzz(operation, POSITIVE, owner.token, ids, hook_url)
+            if len(operation.query) or len(operation.body):
+                fuzz(operation, NEGATIVE, owner.token, ids, hook_url)
+
+
+def takes_input(operation: Any) -> bool:
+    return any(len(part) for part in (operation.path_parameters, operation.query, operation.body))
+
+
+def own_ids(caller: Any, local_url: str) -> dict[str, int]:
+    """Ids of a webhook of the caller's and of an entry in its delivery log."""
+    hook = caller.create_webhook(local_url, events=["custom"])
+    caller.post("/api/events", json={"event": "custom", "data": {"fuzz": True}})
+    (log,) = caller.get(f"/api/webhooks/{hook['id']}/logs").get_json()["logs"]
+    return {"webhook_id": hook["id"], "log_id": log["id"]}
+
+
+def fuzz(operation: Any, mode: Any, token: str, ids: dict[str, int], local_url: str) -> None:
+    """Up to 25 cases of one operation in one mode; path ids fixed to `ids`, random otherwise."""
+    strategy = operation.as_strategy(generation_mode=mode, path_parameters=ids or None)
+
+    @given(case=strategy, swap_url=st.booleans())
+    @settings(
+        max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    def conforms(case: schemathesis.Case, swap_url: bool) -> None:
+        keep_local(case.body, local_url, always=swap_url and mode == POSITIVE)
+        case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+
+    try:
+        conforms()
+    except Exception as exc:
+        exc.add_note(f"operation: {operation.label}, {mode.value} cases, ids {ids or 'random'}")
+        raise
+
+
+def keep_local(body: Any, local_url: str, *, always: bool) -> None:
+    """Point a generated URL that would be accepted at a local receiver: the fuzzer must never
+    send a delivery, or a test, to the internet. `always` swaps any URL, so that well-formed
+    bodies create and change webhooks often, not only when a random string is a valid URL."""
+    url = body.get("url") if isinstance(body, dict) else None
+    if isinstance(url, str) and (always or url_problem(url, require_https=False) is None):
+        body["url"] = local_url
+
+
+def test_docs_api_md_shows_every_operation(client):
+    """docs/api.md has a section, with a curl example, for each operation described."""
+    text = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    for path, item in paths.items():
+        written = path.replace("{webhook_id}", "<id>").replace("{log_id}", "<log_id>")
+        for method in item:
+            assert f"`{method.upper()} {written}`" in text, f"{method} {path} is not in docs/api.md"
+    assert text.count("curl ") >= len(paths)
