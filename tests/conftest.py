@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,7 +23,7 @@ from cryptography.fernet import Fernet
 from flask import Flask
 
 from app import create_app
-from app.domain import sender
+from app.domain import addresses, sender
 from app.extensions import db
 from app.models import User, Webhook
 from app.services import users, webhooks
@@ -80,6 +81,23 @@ def broker_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     numbered.flushdb()
     if client.get(f"signalpost:test-db:{number}") == token.encode():
         client.delete(f"signalpost:test-db:{number}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_dns() -> Iterator[None]:
+    """No name is ever looked up: there is no DNS here, and no test may send a query out.
+
+    Names answer as if they did not exist; tests about names install their own fake resolver.
+    """
+
+    def resolve(host: str, port: int) -> list[str]:
+        if host == "localhost":
+            return ["127.0.0.1"]
+        raise socket.gaierror(socket.EAI_NONAME, f"{host}: no DNS in the tests")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(addresses, "resolve", resolve)
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

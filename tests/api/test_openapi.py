@@ -130,7 +130,9 @@ def keep_local(body: Any, local_url: str, *, always: bool) -> None:
     send a delivery, or a test, to the internet. `always` swaps any URL, so that well-formed
     bodies create and change webhooks often, not only when a random string is a valid URL."""
     url = body.get("url") if isinstance(body, dict) else None
-    if isinstance(url, str) and (always or url_problem(url, require_https=False) is None):
+    if isinstance(url, str) and (
+        always or url_problem(url, require_https=False, allow_private=True) is None
+    ):
         body["url"] = local_url
 
 
