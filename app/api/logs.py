@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from app.api import bp, schemas
 from app.api.auth import caller
 from app.api.openapi import document
-from app.api.parsing import query_params
+from app.api.parsing import json_object, query_params, timestamp
 from app.services import delivery, logs, webhooks
 
 
@@ -36,3 +36,19 @@ def retry_log(webhook_id: int, log_id: int) -> ResponseReturnValue:
     webhook = webhooks.get_webhook(webhook_id, caller())
     again = delivery.redeliver(logs.get_delivery(webhook, log_id))
     return logs.log_as_dict(again), 202
+
+
+@bp.post("/webhooks/<id:webhook_id>/replay")
+@document("Deliver a time range again", ok={202: schemas.REPLAYED}, body=schemas.REPLAY_INPUT)
+def replay(webhook_id: int) -> ResponseReturnValue:
+    """Every event this webhook was sent between `since` and `until` (default: now), or only
+    those whose delivery failed, is queued to it again under its own event id."""
+    webhook = webhooks.get_webhook(webhook_id, caller())
+    body = json_object(schemas.REPLAY_INPUT)
+    count = delivery.replay(
+        webhook,
+        timestamp(body, "since"),
+        timestamp(body, "until") if "until" in body else None,
+        failed_only=body.get("failed_only", False),
+    )
+    return {"deliveries": count}, 202

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import request
@@ -54,6 +55,17 @@ def json_object(schema: Schema) -> dict[str, Any]:
     if problems:
         raise ValidationError.from_fields(problems)
     return body
+
+
+def timestamp(body: dict[str, Any], name: str) -> datetime:
+    """An ISO 8601 field as an aware datetime; one without a zone is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(body[name])
+    except ValueError:
+        raise ValidationError.from_fields(
+            {name: ["Must be an ISO 8601 date and time, e.g. 2026-02-01T10:30:00Z."]}
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def shape_problems(body: dict[str, Any], schema: Schema) -> dict[str, list[str]]:

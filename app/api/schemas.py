@@ -85,6 +85,19 @@ EVENT_INPUT = strict_object(
     }
 )
 
+REPLAY_INPUT = strict_object(
+    {
+        "since": {
+            "type": "string",
+            "format": "date-time",
+            "description": "ISO 8601; UTC if no zone.",
+        },
+        "until": {"type": "string", "format": "date-time", "description": "Default: now."},
+        "failed_only": {"type": "boolean", "description": "Only events whose delivery failed."},
+    },
+    required=["since"],
+)
+
 # --- query parameters -----------------------------------------------------------------------
 
 LOG_QUERY: dict[str, Schema] = {
@@ -201,6 +214,7 @@ EVENT_CATALOG = strict_object(
     }
 )
 TRIGGERED = strict_object({"id": STRING, "deliveries": INTEGER})
+REPLAYED = strict_object({"deliveries": INTEGER})
 
 HEALTH = strict_object(
     {

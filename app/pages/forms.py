@@ -1,9 +1,10 @@
-"""The webhook form. It carries values; `app.services.webhooks.validate` decides what is valid."""
+"""Page forms. They carry values; the services decide what is valid."""
 
 from __future__ import annotations
 
 from wtforms import (
     BooleanField,
+    DateTimeLocalField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -44,3 +45,12 @@ class WebhookForm(ServiceForm):
             format=self.format.data or "",
             is_active=bool(self.is_active.data),
         )
+
+
+class ReplayForm(ServiceForm):
+    """Deliver a time range of a webhook's events again (times in UTC)."""
+
+    since = DateTimeLocalField("From (UTC)", format="%Y-%m-%dT%H:%M")
+    until = DateTimeLocalField("Until (UTC, optional)", format="%Y-%m-%dT%H:%M")
+    failed_only = BooleanField("Only failed deliveries", default=True)
+    submit = SubmitField("Replay")

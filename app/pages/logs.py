@@ -1,14 +1,18 @@
-"""A webhook's delivery log: filters, keyset pages, every attempt, and Retry."""
+"""A webhook's delivery log: filters, keyset pages, every attempt, Retry and Replay."""
 
 from __future__ import annotations
+
+from datetime import UTC
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from app.domain.catalog import EVENT_TYPES, TEST_EVENT
 from app.pages import bp
+from app.pages.forms import ReplayForm
 from app.pages.routes import owned
 from app.services import delivery, logs
+from app.services.errors import ServiceError
 
 PAGE_SIZE = 25
 OUTCOMES = {"succeeded": True, "failed": False}
@@ -42,6 +46,7 @@ def logs_page(webhook_id: int) -> ResponseReturnValue:
         first_page=before is None,
         filters=filters,
         event_filters=EVENT_FILTERS,
+        replay_form=ReplayForm(),
     )
 
 
@@ -51,4 +56,24 @@ def retry(webhook_id: int, log_id: int) -> ResponseReturnValue:
     webhook = owned(webhook_id)
     again = delivery.redeliver(logs.get_delivery(webhook, log_id))
     flash(f"Event {again.event_id} queued for delivery again, as delivery #{again.id}.", "success")
+    return redirect(url_for("pages.logs_page", webhook_id=webhook.id))
+
+
+@bp.post("/webhooks/<int:webhook_id>/logs/replay")
+def replay(webhook_id: int) -> ResponseReturnValue:
+    """Deliver again the events of a time range (all, or only failed ones), each under its id."""
+    webhook = owned(webhook_id)
+    form = ReplayForm()
+    if not form.validate_on_submit() or form.since.data is None:
+        flash("Give the start of the time range to replay, as a date and time.", "error")
+        return redirect(url_for("pages.logs_page", webhook_id=webhook.id))
+    until = form.until.data.replace(tzinfo=UTC) if form.until.data else None
+    try:
+        count = delivery.replay(
+            webhook, form.since.data.replace(tzinfo=UTC), until, failed_only=form.failed_only.data
+        )
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"{count} deliveries queued again.", "success")
     return redirect(url_for("pages.logs_page", webhook_id=webhook.id))

@@ -359,6 +359,8 @@ def replay(
     Each event goes out once more under its own id, even if it was delivered several times.
     Returns how many deliveries were queued.
     """
+    if until is not None and until <= since:
+        raise ValidationError.from_fields({"until": ["Must be later than since."]})
     query = sa.select(WebhookEvent.event_id).where(
         WebhookEvent.webhook_id == webhook.id,
         WebhookEvent.created_at >= since,

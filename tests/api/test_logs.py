@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tests.api.conftest import error_of
 from tests.support.receiver import Reply
+from tests.support.waiting import wait_for
 
 LOG_KEYS = {
     "id",
@@ -128,3 +131,40 @@ def test_retry_of_an_unknown_entry_is_404(api, hook_url):
     response = api.post(f"/api/webhooks/{hook['id']}/logs/2147483647/retry")
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"
+
+
+@pytest.mark.usefixtures("worker")
+def test_replay_queues_a_time_range_again_under_the_same_ids(api, receiver):
+    hook = api.create_webhook(receiver.url, events=["custom"])
+    receiver.reply(Reply(400, "no"))
+    fired = fire(api, "custom", 2)
+    wait_for(lambda: len(receiver.requests) == 2)
+    wait_for(
+        lambda: all(
+            entry["status"] in ("failed", "succeeded")
+            for entry in api.get(f"/api/webhooks/{hook['id']}/logs").get_json()["logs"]
+        )
+    )
+    path = f"/api/webhooks/{hook['id']}/replay"
+    since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+
+    failed = api.post(path, json={"since": since, "failed_only": True})
+
+    assert failed.status_code == 202 and failed.get_json() == {"deliveries": 1}
+    wait_for(lambda: len(receiver.requests) == 3)
+    assert (
+        receiver.requests[2].headers["X-Webhook-Id"] == receiver.requests[0].headers["X-Webhook-Id"]
+    )
+    assert receiver.requests[2].headers["X-Webhook-Id"] in fired
+
+
+def test_replay_refuses_bad_times(api, hook_url):
+    hook = api.create_webhook(hook_url)
+    path = f"/api/webhooks/{hook['id']}/replay"
+    assert "since" in error_of(api.post(path, json={"since": "yesterday"}))["fields"]
+    backwards = {"since": "2026-02-02T00:00:00Z", "until": "2026-02-01T00:00:00Z"}
+    assert "until" in error_of(api.post(path, json=backwards))["fields"]
+    assert "since" in error_of(api.post(path, json={}))["fields"]
+    other = api.create_webhook(hook_url)
+    stranger = api.post(f"/api/webhooks/{other['id'] + 10**6}/replay", json={"since": "2026"})
+    assert stranger.status_code == 404

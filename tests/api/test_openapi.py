@@ -57,7 +57,7 @@ def test_request_schemas_are_the_ones_the_views_check(client):
 
 
 POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
-OPERATIONS = 13
+OPERATIONS = 14
 
 
 def test_the_api_conforms_to_its_description(app, make_caller, hook_url):

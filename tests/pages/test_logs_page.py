@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import WebhookEvent
+from app.models import WebhookEvent, utcnow
 from app.pages import logs as logs_page
 from app.services import delivery, events
 from tests.pages.conftest import text
 from tests.support.receiver import Reply
 from tests.support.waiting import wait_for
+
+DONE = ("succeeded", "failed")
 
 
 def deliveries(webhook_id: int) -> list[WebhookEvent]:
@@ -116,3 +119,35 @@ def test_a_delivery_of_another_webhook_cannot_be_retried_here(browser, make_webh
     [theirs] = deliveries(other.id)
     assert me.post(f"/webhooks/{mine.id}/logs/{theirs.id}/retry").status_code == 404
     assert len(deliveries(other.id)) == 1
+
+
+@pytest.mark.usefixtures("worker")
+def test_replay_sends_the_failed_events_of_a_time_range_again(browser, make_webhook, receiver):
+    me = browser()
+    webhook, _ = make_webhook(receiver.url, user=me.user, events=["price_above"])
+    receiver.reply(Reply(404, "gone"))
+    fired = [events.trigger_event(me.user, "price_above", {"n": n}) for n in range(2)]
+    wait_for(lambda: len([d for d in deliveries(webhook.id) if d.status in DONE]) == 2)
+    page = text(me.get(f"/webhooks/{webhook.id}/logs"))
+    assert f'action="/webhooks/{webhook.id}/logs/replay"' in page
+    since = (utcnow() - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")
+
+    response = me.post(f"/webhooks/{webhook.id}/logs/replay", {"since": since, "failed_only": "y"})
+
+    assert response.status_code == 302
+    assert "1 deliveries queued again." in text(me.get(response.headers["Location"]))
+    wait_for(lambda: len(receiver.requests) == 3)
+    assert (
+        receiver.requests[2].headers["X-Webhook-Id"] == receiver.requests[0].headers["X-Webhook-Id"]
+    )
+    assert receiver.requests[2].headers["X-Webhook-Id"] in {f.event_id for f in fired}
+
+
+def test_replay_without_a_start_says_so(browser, make_webhook, receiver):
+    me = browser()
+    webhook, _ = make_webhook(receiver.url, user=me.user)
+    response = me.post(f"/webhooks/{webhook.id}/logs/replay", {"since": ""})
+    assert "Give the start of the time range" in text(me.get(response.headers["Location"]))
+    backwards = {"since": "2026-02-02T10:00", "until": "2026-02-01T10:00"}
+    response = me.post(f"/webhooks/{webhook.id}/logs/replay", backwards)
+    assert "Must be later than since" in text(me.get(response.headers["Location"]))
