@@ -269,14 +269,19 @@ def test_unsubscribed_event_types_and_inactive_webhooks_get_nothing(make_webhook
     assert events.trigger_event(owner, "price_above", {}).deliveries == 0
 
 
-def test_a_webhook_disabled_after_trigger_is_skipped(make_webhook, receiver):
-    webhook, _ = make_webhook(receiver.url)
+def stored_delivery(webhook: Webhook) -> WebhookEvent:
+    """A delivery stored as trigger_event stores it, but not queued."""
     event_id = events.new_event_id()
-    # A delivery stored for the webhook, as trigger_event would, before its owner disables it.
     db.session.add(Event(id=event_id, user_id=webhook.user_id, event_type="price_above", data={}))
     row = WebhookEvent(webhook_id=webhook.id, event_id=event_id)
     db.session.add(row)
     db.session.commit()
+    return row
+
+
+def test_a_webhook_disabled_after_trigger_is_skipped(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url)
+    row = stored_delivery(webhook)  # then its owner disables the webhook
     webhooks.set_active(webhook, False)
 
     outcome = delivery_service.attempt_delivery(row.id)
@@ -298,3 +303,16 @@ def test_counters_are_exact_under_concurrent_workers(make_webhook, receiver):
     db.session.refresh(webhook)
     assert webhook.success_count == 24
     assert len(receiver.requests) == 24
+
+
+def test_every_delivery_line_names_the_event_and_the_webhook(make_webhook, receiver, caplog):
+    webhook, _ = make_webhook(receiver.url)
+    receiver.reply(Reply(500, "boom"))
+    row = stored_delivery(webhook)  # not queued: this test makes the attempt itself
+
+    with caplog.at_level("INFO", logger="app.services.delivery"):
+        delivery_service.attempt_delivery(row.id)
+
+    [line] = [r.getMessage() for r in caplog.records if r.name == "app.services.delivery"]
+    assert f"event={row.event_id} webhook={webhook.id}" in line
+    assert "status=scheduled code=500" in line and 'error="HTTP 500"' in line

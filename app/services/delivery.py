@@ -7,6 +7,7 @@ do while another holds it.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -175,6 +176,7 @@ def attempt_delivery(delivery_id: int) -> Outcome:
         delivery.error = webhook.disabled_reason or "The webhook is disabled."
         delivery.lease_until = None
         db.session.commit()
+        _report(delivery, DeliveryStatus.SKIPPED, reason="webhook disabled")
         return Outcome(DeliveryStatus.SKIPPED)
     wait = ratelimit.acquire(webhook.id)
     if wait is not None:
@@ -201,14 +203,13 @@ def attempt_delivery(delivery_id: int) -> Outcome:
     _log_attempt(delivery, sent, status)
     _count(webhook.id, status, result.error)
     db.session.commit()
-    log.info(
-        "delivery %s event=%s webhook=%s attempt=%s status=%s code=%s",
-        delivery_id,
-        event.id,
-        webhook.id,
-        delivery.attempts,
+    _report(
+        delivery,
         status,
-        result.status_code,
+        code=result.status_code,
+        ms=result.duration_ms,
+        retry_in=delay,
+        error=result.error,
     )
     return Outcome(status, delay)
 
@@ -220,8 +221,26 @@ def _postpone(delivery: WebhookEvent, wait: float) -> Outcome:
     delivery.next_attempt_at = utcnow() + timedelta(seconds=wait)
     delivery.lease_until = None
     db.session.commit()
-    log.info("delivery %s rate-limited, next try in %.1f s", delivery.id, wait)
+    _report(delivery, status, reason="rate limited", retry_in=round(wait, 1))
     return Outcome(status, wait)
+
+
+def _report(delivery: WebhookEvent, status: str, **details: object) -> None:
+    """One logfmt line per outcome, carrying the ids an operator searches by."""
+    fields = {
+        "delivery": delivery.id,
+        "event": delivery.event_id,
+        "webhook": delivery.webhook_id,
+        "attempt": delivery.attempts,
+        "status": str(status),
+        **{name: value for name, value in details.items() if value is not None},
+    }
+    log.info(" ".join(f"{name}={_logfmt(value)}" for name, value in fields.items()))
+
+
+def _logfmt(value: object) -> str:
+    text = str(value)
+    return json.dumps(text) if not text or any(c in text for c in ' "=') else text
 
 
 def _count(webhook_id: int, status: str, error: str | None) -> None:
