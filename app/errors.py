@@ -100,6 +100,11 @@ def handle_unexpected(exc: Exception) -> Response | tuple[str, int]:
 def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(ServiceError, handle_service_error)
-    for database_down in (sa.exc.OperationalError, sa.exc.InterfaceError):
+    # PendingRollbackError: the connection broke earlier in this session's transaction.
+    for database_down in (
+        sa.exc.OperationalError,
+        sa.exc.InterfaceError,
+        sa.exc.PendingRollbackError,
+    ):
         app.register_error_handler(database_down, handle_database_down)
     app.register_error_handler(Exception, handle_unexpected)
