@@ -12,6 +12,7 @@ import pytest
 from flask_migrate import upgrade
 
 from app.extensions import db
+from app.services import users
 from tests.faults.checks import assert_consistent, settle
 from tests.faults.test_processes import _fire, _owner_and_webhook, _still_delivers
 from tests.support.processes import PrivatePostgres
@@ -47,16 +48,21 @@ def test_a_postgres_restart_loses_nothing(
     client = app.test_client()
     with app.app_context():
         owner, webhook_id = _owner_and_webhook(receiver)
+        token = users.create_api_token(owner)
         event_ids = _fire(owner, 20)
         wait_for(lambda: len(receiver.requests) >= 3, timeout=60)
 
         postgres.stop()
         down = client.get("/healthz")
         assert down.status_code == 503 and down.get_json()["database"] == "down"
+        api = client.get("/api/webhooks", headers={"Authorization": f"Bearer {token}"})
+        assert api.status_code == 503 and api.get_json()["error"]["code"] == "unavailable"
         time.sleep(2)  # deliveries in flight now fail to record and are retried by the worker
         postgres.start()
 
         wait_for(lambda: client.get("/healthz").status_code == 200, timeout=30)
+        listed = client.get("/api/webhooks", headers={"Authorization": f"Bearer {token}"})
+        assert listed.status_code == 200
         settle(receiver, event_ids)
         assert worker.alive
         assert_consistent(webhook_id, receiver, event_ids)
