@@ -316,3 +316,23 @@ def test_every_delivery_line_names_the_event_and_the_webhook(make_webhook, recei
     [line] = [r.getMessage() for r in caplog.records if r.name == "app.services.delivery"]
     assert f"event={row.event_id} webhook={webhook.id}" in line
     assert "status=scheduled code=500" in line and 'error="HTTP 500"' in line
+
+
+def test_a_webhook_deleted_while_its_request_is_out_ends_quietly(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url)
+    webhook_id, engine = webhook.id, db.engine
+    row = stored_delivery(webhook)  # not queued: this test makes the attempt itself
+
+    def delete_then_answer(_received: object) -> Reply:
+        # The owner deletes the webhook while the endpoint is still answering.
+        with engine.begin() as connection:
+            connection.execute(sa.delete(Webhook).where(Webhook.id == webhook_id))
+        return Reply(200)
+
+    receiver.answer = delete_then_answer
+
+    outcome = delivery_service.attempt_delivery(row.id)
+
+    assert outcome == delivery_service.Outcome(None)
+    assert len(receiver.requests) == 1
+    assert deliveries_of(webhook_id) == []

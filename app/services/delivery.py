@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from app.domain import sender
 from app.domain.catalog import TEST_EVENT, example_data
@@ -182,7 +183,31 @@ def attempt_delivery(delivery_id: int) -> Outcome:
     if wait is not None:
         return _postpone(delivery, wait)
 
+    webhook_id = webhook.id
     sent = _send(webhook, event)
+    try:
+        status, delay = _record(delivery, webhook_id, sent)
+    except (ObjectDeletedError, StaleDataError, sa.exc.IntegrityError):
+        # The webhook, and with it this delivery, was deleted while the request was out.
+        db.session.rollback()
+        if db.session.get(WebhookEvent, delivery_id) is not None:
+            raise
+        log.info("delivery=%s webhook=%s was deleted while being sent", delivery_id, webhook_id)
+        return Outcome(None)
+    result = sent.result
+    _report(
+        delivery,
+        status,
+        code=result.status_code,
+        ms=result.duration_ms,
+        retry_in=delay,
+        error=result.error,
+    )
+    return Outcome(status, delay)
+
+
+def _record(delivery: WebhookEvent, webhook_id: int, sent: Sent) -> tuple[str, float | None]:
+    """Log the attempt, decide what comes next, and update the counters; one commit."""
     result = sent.result
     delay = (
         None
@@ -201,17 +226,9 @@ def attempt_delivery(delivery_id: int) -> Outcome:
         status = DeliveryStatus.SCHEDULED
         delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
     _log_attempt(delivery, sent, status)
-    _count(webhook.id, status, result.error)
+    _count(webhook_id, status, result.error)
     db.session.commit()
-    _report(
-        delivery,
-        status,
-        code=result.status_code,
-        ms=result.duration_ms,
-        retry_in=delay,
-        error=result.error,
-    )
-    return Outcome(status, delay)
+    return status, delay
 
 
 def _postpone(delivery: WebhookEvent, wait: float) -> Outcome:
