@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +13,16 @@ from flask import current_app
 from app.domain.catalog import EVENT_VALUES
 from app.domain.payload import data_size
 from app.extensions import db
-from app.models import Event, Subscription, User, Webhook, WebhookEvent, utcnow
+from app.models import (
+    DeliveryStatus,
+    Event,
+    Subscription,
+    User,
+    UTCDateTime,
+    Webhook,
+    WebhookEvent,
+    utcnow,
+)
 from app.services import queue
 from app.services.errors import PayloadTooLarge, ValidationError
 
@@ -49,10 +59,23 @@ def validate_event(event_type: Any, data: Any) -> None:
         )
 
 
-def subscribers(owner_id: int, event_type: str) -> list[int]:
-    """Ids of the owner's active webhooks subscribed to this type: one indexed lookup."""
-    query = (
-        sa.select(Subscription.webhook_id)
+def _fan_out(owner_id: int, event_type: str, event_id: str, now: datetime) -> sa.Insert:
+    """One delivery row per subscribed, active webhook of the owner, in one INSERT … SELECT.
+
+    The subscribers are found by the (user_id, event_type) index and the rows are written by
+    the database itself, so an event with 1,000 subscribers costs one round trip, not 1,000.
+    """
+    table = WebhookEvent.__table__
+    subscribed = (
+        sa.select(
+            Subscription.webhook_id,
+            sa.literal(event_id, sa.String),
+            sa.literal(DeliveryStatus.PENDING.value, sa.String),
+            sa.literal(0),
+            sa.literal(now, UTCDateTime),
+            sa.literal(now, UTCDateTime),
+            sa.literal(now, UTCDateTime),
+        )
         .join(Webhook, Webhook.id == Subscription.webhook_id)
         .where(
             Subscription.user_id == owner_id,
@@ -60,7 +83,9 @@ def subscribers(owner_id: int, event_type: str) -> list[int]:
             Webhook.is_active.is_(True),
         )
     )
-    return list(db.session.scalars(query))
+    columns = ["webhook_id", "event_id", "status", "attempts", "next_attempt_at"]
+    columns += ["created_at", "updated_at"]
+    return sa.insert(table).from_select(columns, subscribed).returning(table.c.id)
 
 
 def trigger_event(owner: User, event_type: str, data: dict[str, Any]) -> Triggered:
@@ -71,15 +96,12 @@ def trigger_event(owner: User, event_type: str, data: dict[str, Any]) -> Trigger
     validate_event(event_type, data)
     now = utcnow()
     event_id = new_event_id()
-    event = Event(id=event_id, user_id=owner.id, event_type=event_type, data=data, created_at=now)
-    db.session.add(event)
-    deliveries = [
-        WebhookEvent(webhook_id=webhook_id, event_id=event_id, next_attempt_at=now)
-        for webhook_id in subscribers(owner.id, event_type)
-    ]
-    db.session.add_all(deliveries)
-    db.session.flush()
-    delivery_ids = [delivery.id for delivery in deliveries]
+    db.session.execute(
+        sa.insert(Event.__table__).values(
+            id=event_id, user_id=owner.id, event_type=event_type, data=data, created_at=now
+        )
+    )
+    delivery_ids = list(db.session.scalars(_fan_out(owner.id, event_type, event_id, now)))
     db.session.commit()
     queue.enqueue_deliveries(delivery_ids)
     return Triggered(event_id, len(delivery_ids))

@@ -1,0 +1,307 @@
+"""The six measurements. Each returns plain numbers; bench/__main__.py runs and reports them."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import sqlalchemy as sa
+from flask import Flask
+
+from app.extensions import db
+from app.models import Event, User, Webhook, utcnow
+from app.services import events, logs
+from app.services.delivery import build_request
+from bench import seed
+from bench.stack import Arrivals, CpuMeter, rss_bytes
+from tests.support.processes import Worker
+
+DATA = {"symbol": "ACME", "price": 101.5, "target": 100}
+
+
+@dataclass
+class Bench:
+    app: Flask
+    arrivals: Arrivals
+    workers: list[Worker]
+    runs: int
+    trigger_threads: int
+    cpu: CpuMeter
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def summary(values: Sequence[float]) -> dict[str, Any]:
+    return {"median": median(values), "runs": list(values)}
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+def trigger(owner_id: int) -> tuple[str, float, float]:
+    """Fire one event as its owner; returns its id, when the call began, and how long it took."""
+    started = time.time()
+    # A transient owner: trigger_event reads only its id, and loading it would add a query.
+    triggered = events.trigger_event(User(id=owner_id), seed.EVENT_TYPE, DATA)
+    return triggered.event_id, started, time.time() - started
+
+
+def trigger_many(bench: Bench, owner_ids: Sequence[int]) -> dict[str, tuple[int, float]]:
+    """Fire one event per owner id from several threads, as several web processes would.
+
+    Returns event id → (owner id, when its trigger began)."""
+    fired: dict[str, tuple[int, float]] = {}
+    lock = threading.Lock()
+
+    def fire(chunk: Sequence[int]) -> None:
+        with bench.app.app_context():
+            for owner_id in chunk:
+                event_id, started, _ = trigger(owner_id)
+                with lock:
+                    fired[event_id] = (owner_id, started)
+            db.session.remove()
+
+    threads = [
+        threading.Thread(target=fire, args=(owner_ids[index :: bench.trigger_threads],))
+        for index in range(bench.trigger_threads)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return fired
+
+
+def _wait_all(bench: Bench, expected: int, what: str, timeout: float = 600) -> dict[str, float]:
+    seen = bench.arrivals.wait_for(expected, timeout)
+    if seen < expected:
+        raise RuntimeError(f"{what}: {seen} of {expected} deliveries arrived in {timeout}s")
+    return bench.arrivals.times()
+
+
+def ceiling(bench: Bench, webhook_ids: Sequence[int], count: int) -> float:
+    """One plain process posting the same signed bodies over one keep-alive session: POSTs/s."""
+    with bench.app.app_context():
+        hooks = [db.session.get(Webhook, webhook_id) for webhook_id in webhook_ids]
+        prepared = []
+        for index in range(count):
+            webhook = hooks[index % len(hooks)]
+            event = Event(
+                id=events.new_event_id(),
+                event_type=seed.EVENT_TYPE,
+                data=DATA,
+                created_at=utcnow(),
+            )
+            body, headers = build_request(webhook, event, int(time.time()))
+            prepared.append((webhook.url, body, headers))
+        db.session.remove()
+    bench.arrivals.clear()
+    session = requests.Session()
+    started = time.monotonic()
+    for url, body, headers in prepared:
+        session.post(url, data=body, headers=headers, timeout=10).raise_for_status()
+    elapsed = time.monotonic() - started
+    _wait_all(bench, count, "ceiling")
+    return count / elapsed
+
+
+def throughput(bench: Bench, owners: Sequence[seed.Owner], count: int) -> dict[str, Any]:
+    """End to end, first trigger call to the last 2xx, side by side with the ceiling."""
+    owner_ids = [owners[index % len(owners)].user_id for index in range(count)]
+    hooks = [owner.webhook_ids[0] for owner in owners]
+    rates, ceilings, trigger_rates = [], [], []
+    cpu: dict[str, list[float]] = {}
+    for _ in range(bench.runs):
+        ceilings.append(ceiling(bench, hooks, count))
+        bench.arrivals.clear()
+        cpu_before = bench.cpu.read()
+        started = time.time()
+        trigger_many(bench, owner_ids)
+        triggered = time.time()
+        arrived = _wait_all(bench, count, "throughput")
+        rates.append(count / (max(arrived.values()) - started))
+        trigger_rates.append(count / (triggered - started))
+        for part, spent in bench.cpu.read().items():
+            cpu.setdefault(part, []).append((spent - cpu_before[part]) / count * 1000)
+    ratios = [rate / ceiling for rate, ceiling in zip(rates, ceilings, strict=True)]
+    return {
+        "events": count,
+        "deliveries_per_s": summary(rates),
+        "ceiling_per_s": summary(ceilings),
+        "ratio": summary(ratios),
+        "triggers_per_s": summary(trigger_rates),
+        "cpu_ms_per_delivery": {part: summary(values) for part, values in cpu.items()},
+    }
+
+
+def _latencies(fired: dict[str, tuple[int, float]], arrived: dict[str, float], paths) -> list:
+    return [
+        arrived[f"{paths[owner_id]} {event_id}"] - started
+        for event_id, (owner_id, started) in fired.items()
+        if f"{paths[owner_id]} {event_id}" in arrived
+    ]
+
+
+def paced(bench: Bench, owner_ids: Sequence[int], rate: float) -> dict[str, tuple[int, float]]:
+    """Fire one event per owner id at `rate` per second from one thread."""
+    fired = {}
+    with bench.app.app_context():
+        began = time.monotonic()
+        for index, owner_id in enumerate(owner_ids):
+            time.sleep(max(0.0, began + index / rate - time.monotonic()))
+            event_id, started, _ = trigger(owner_id)
+            fired[event_id] = (owner_id, started)
+        db.session.remove()
+    return fired
+
+
+def latency(bench: Bench, owners: Sequence[seed.Owner], urls, count: int, rate: float) -> dict:
+    """Trigger → arrival at low load: p50 and p99 of each run, and their medians."""
+    paths = {owner.user_id: path_of(urls[owner.user_id]) for owner in owners}
+    owner_ids = [owners[index % len(owners)].user_id for index in range(count)]
+    p50s, p99s = [], []
+    for _ in range(bench.runs):
+        bench.arrivals.clear()
+        fired = paced(bench, owner_ids, rate)
+        arrived = _wait_all(bench, count, "latency")
+        values = _latencies(fired, arrived, paths)
+        p50s.append(percentile(values, 0.50) * 1000)
+        p99s.append(percentile(values, 0.99) * 1000)
+    return {"events": count, "rate_per_s": rate, "p50_ms": summary(p50s), "p99_ms": summary(p99s)}
+
+
+def isolation(bench, healthy, hanging, urls, count: int, rate: float, timeout: int) -> dict:
+    """Every fifth endpoint hangs past WEBHOOK_TIMEOUT: p99 latency of the healthy ones."""
+    mixed = [owner for group in zip(healthy[0::4], healthy[1::4], healthy[2::4], healthy[3::4],
+                                     hanging, strict=False) for owner in group]  # fmt: skip
+    paths = {owner.user_id: path_of(urls[owner.user_id]) for owner in healthy}
+    owner_ids = [mixed[index % len(mixed)].user_id for index in range(count)]
+    healthy_ids = set(paths)
+    expected = sum(1 for owner_id in owner_ids if owner_id in healthy_ids)
+    p50s, p99s = [], []
+    for _ in range(bench.runs):
+        bench.arrivals.clear()
+        fired = paced(bench, owner_ids, rate)
+        arrived = _wait_all(bench, expected, "isolation")
+        values = _latencies({k: v for k, v in fired.items() if v[0] in healthy_ids}, arrived, paths)
+        p50s.append(percentile(values, 0.50) * 1000)
+        p99s.append(percentile(values, 0.99) * 1000)
+        time.sleep(timeout + 1)  # let the hanging attempts of this run time out
+    return {
+        "events": count,
+        "hanging_share": len(hanging) / (len(hanging) + len(healthy)),
+        "healthy_p50_ms": summary(p50s),
+        "healthy_p99_ms": summary(p99s),
+    }
+
+
+def fan_out(bench: Bench, owner: seed.Owner) -> dict[str, Any]:
+    """One event to all of the owner's webhooks: the trigger call, and the last arrival."""
+    calls, lasts = [], []
+    for _ in range(bench.runs):
+        bench.arrivals.clear()
+        with bench.app.app_context():
+            event_id, started, took = trigger(owner.user_id)
+            db.session.remove()
+        arrived = _wait_all(bench, len(owner.webhook_ids), "fan-out")
+        calls.append(took * 1000)
+        lasts.append(max(arrived.values()) - started)
+    return {"trigger_ms": summary(calls), "last_delivery_s": summary(lasts)}
+
+
+def timed(call: Callable[[], Any], repeat: int) -> dict[str, Any]:
+    call()  # warm: the first call pays for imports, template compiling and cold caches
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return summary(times)
+
+
+def big_logs(bench: Bench, owner: seed.Owner, user_id: int, repeat: int) -> dict[str, Any]:
+    """The logs service (what the JSON API serves) and the logs page, first and deep pages."""
+    from app.pages.logs import PAGE_SIZE
+
+    api_size, depth = 50, 1000
+    webhook_id = owner.webhook_ids[0]
+    with bench.app.app_context():
+        connection = db.session.connection()
+        rows = connection.execute(
+            sa.text("SELECT count(*) FROM webhook_events WHERE webhook_id = :w"), {"w": webhook_id}
+        ).scalar_one()
+        api_depth = min(depth, rows // api_size - 1)
+        page_depth = min(depth, rows // PAGE_SIZE - 1)
+        api_cursor = seed.cursor_at_depth(connection, webhook_id, api_depth * api_size)
+        page_cursor = seed.cursor_at_depth(connection, webhook_id, page_depth * PAGE_SIZE)
+        db.session.remove()
+
+    def service(before: int | None) -> Callable[[], Any]:
+        def call() -> Any:
+            with bench.app.app_context():
+                webhook = db.session.get(Webhook, webhook_id)
+                found, _ = logs.get_webhook_logs(webhook, api_size, before)
+                assert len(found) == api_size
+                result = [logs.log_as_dict(row) for row in found]
+                db.session.remove()
+                return result
+
+        return call
+
+    client = bench.app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+
+    def page(before: int | None) -> Callable[[], Any]:
+        query = f"?before={before}" if before else ""
+
+        def call() -> Any:
+            response = client.get(f"/webhooks/{webhook_id}/logs{query}")
+            assert response.status_code == 200, response.status_code
+            return response
+
+        return call
+
+    return {
+        "deliveries_of_webhook": rows,
+        "api_depth_pages": api_depth,
+        "page_depth_pages": page_depth,
+        "api_first_ms": timed(service(None), repeat),
+        "api_deep_ms": timed(service(api_cursor), repeat),
+        "page_first_ms": timed(page(None), repeat),
+        "page_deep_ms": timed(page(page_cursor), repeat),
+    }
+
+
+def memory(bench: Bench, owner: seed.Owner, deliveries: int) -> dict[str, Any]:
+    """Worker RSS before and after `deliveries` deliveries, fanned out 1,000 at a time."""
+    before = [rss_bytes(worker.process.pid) for worker in bench.workers]
+    bench.arrivals.clear()
+    started = time.time()
+    fired = trigger_many(bench, [owner.user_id] * max(1, deliveries // len(owner.webhook_ids)))
+    expected = len(fired) * len(owner.webhook_ids)
+    arrived = _wait_all(bench, expected, "memory", timeout=1800)
+    after = [rss_bytes(worker.process.pid) for worker in bench.workers]
+    growth = [(b - a) / a for a, b in zip(before, after, strict=True)]
+    return {
+        "deliveries": expected,
+        "seconds": max(arrived.values()) - started,
+        "rss_before_mb": [round(value / 2**20, 1) for value in before],
+        "rss_after_mb": [round(value / 2**20, 1) for value in after],
+        "growth": growth,
+        "max_growth": max(growth),
+    }
