@@ -58,11 +58,25 @@ def draw(results: dict[str, Any], path: Path) -> None:
     axes[1][0].set_ylabel("s")
     axes[1][0].set_title("Fan-out: time to the last delivery")
 
-    logs = results["logs"]
-    _bars(axes[1][1], ["service\nfirst", "service\ndeep", "page\nfirst", "page\ndeep"],
-          [logs[key]["median"] for key in ("api_first_ms", "api_deep_ms", "page_first_ms",
-                                           "page_deep_ms")], "ms",
-          [TARGETS["logs_first_ms"], TARGETS["logs_deep_ms"]] * 2)  # fmt: skip
+    keys = ("api_first_ms", "api_deep_ms", "page_first_ms", "page_deep_ms", "page_failed_only_ms")
+    names = ("service\nfirst", "service\ndeep", "page\nfirst", "page\ndeep", "page\nfailed")
+    width = 0.4
+    for offset, (name, logs) in zip((-width / 2, width / 2), results["logs"].items(), strict=False):
+        positions = [index + offset for index in range(len(keys))]
+        bars = axes[1][1].bar(
+            positions,
+            [logs[key]["median"] for key in keys],
+            width,
+            label=f"{name} webhook",
+            color=MEASURED if offset < 0 else "#9bb7d4",
+        )
+        axes[1][1].bar_label(bars, fmt="%.0f", fontsize=7)  # fmt: skip
+    for index, target in enumerate([TARGETS["logs_first_ms"], TARGETS["logs_deep_ms"]] * 2
+                                   + [TARGETS["logs_first_ms"]]):  # fmt: skip
+        axes[1][1].hlines(target, index - 0.45, index + 0.45, colors=TARGET, linestyles="dashed")
+    axes[1][1].set_xticks(range(len(keys)), names, fontsize=8)
+    axes[1][1].set_ylabel("ms")
+    axes[1][1].legend(fontsize=8)
     axes[1][1].set_title(f"Logs, {results['setup']['log_attempt_rows']:,} attempt rows")
 
     mem = results["memory"]

@@ -51,12 +51,13 @@ def path_of(url: str) -> str:
     return "/" + url.split("/", 3)[3]
 
 
-def trigger(owner_id: int) -> tuple[str, float, float]:
-    """Fire one event as its owner; returns its id, when the call began, and how long it took."""
-    started = time.time()
+def trigger(owner_id: int) -> tuple[str, float, float, float]:
+    """Fire one event as its owner; returns its id, when the call began, how long it took, and
+    the CPU time this thread spent in it."""
+    started, cpu = time.time(), time.thread_time()
     # A transient owner: trigger_event reads only its id, and loading it would add a query.
     triggered = events.trigger_event(User(id=owner_id), seed.EVENT_TYPE, DATA)
-    return triggered.event_id, started, time.time() - started
+    return triggered.event_id, started, time.time() - started, time.thread_time() - cpu
 
 
 def trigger_many(bench: Bench, owner_ids: Sequence[int]) -> dict[str, tuple[int, float]]:
@@ -69,7 +70,7 @@ def trigger_many(bench: Bench, owner_ids: Sequence[int]) -> dict[str, tuple[int,
     def fire(chunk: Sequence[int]) -> None:
         with bench.app.app_context():
             for owner_id in chunk:
-                event_id, started, _ = trigger(owner_id)
+                event_id, started, *_ = trigger(owner_id)
                 with lock:
                     fired[event_id] = (owner_id, started)
             db.session.remove()
@@ -162,7 +163,7 @@ def paced(bench: Bench, owner_ids: Sequence[int], rate: float) -> dict[str, tupl
         began = time.monotonic()
         for index, owner_id in enumerate(owner_ids):
             time.sleep(max(0.0, began + index / rate - time.monotonic()))
-            event_id, started, _ = trigger(owner_id)
+            event_id, started, *_ = trigger(owner_id)
             fired[event_id] = (owner_id, started)
         db.session.remove()
     return fired
@@ -210,16 +211,21 @@ def isolation(bench, healthy, hanging, urls, count: int, rate: float, timeout: i
 
 def fan_out(bench: Bench, owner: seed.Owner) -> dict[str, Any]:
     """One event to all of the owner's webhooks: the trigger call, and the last arrival."""
-    calls, lasts = [], []
+    calls, cpus, lasts = [], [], []
     for _ in range(bench.runs):
         bench.arrivals.clear()
         with bench.app.app_context():
-            event_id, started, took = trigger(owner.user_id)
+            _, started, took, cpu = trigger(owner.user_id)
             db.session.remove()
         arrived = _wait_all(bench, len(owner.webhook_ids), "fan-out")
         calls.append(took * 1000)
+        cpus.append(cpu * 1000)
         lasts.append(max(arrived.values()) - started)
-    return {"trigger_ms": summary(calls), "last_delivery_s": summary(lasts)}
+    return {
+        "trigger_ms": summary(calls),
+        "trigger_cpu_ms": summary(cpus),
+        "last_delivery_s": summary(lasts),
+    }
 
 
 def timed(call: Callable[[], Any], repeat: int) -> dict[str, Any]:
@@ -232,12 +238,13 @@ def timed(call: Callable[[], Any], repeat: int) -> dict[str, Any]:
     return summary(times)
 
 
-def big_logs(bench: Bench, owner: seed.Owner, user_id: int, repeat: int) -> dict[str, Any]:
-    """The logs service (what the JSON API serves) and the logs page, first and deep pages."""
+def big_logs(bench: Bench, owner: seed.Owner, repeat: int) -> dict[str, Any]:
+    """The logs service (what the JSON API serves) and the logs page of the owner's first
+    webhook: the first page, one 1,000 pages deep, and the failed deliveries only."""
     from app.pages.logs import PAGE_SIZE
 
     api_size, depth = 50, 1000
-    webhook_id = owner.webhook_ids[0]
+    webhook_id, user_id = owner.webhook_ids[0], owner.user_id
     with bench.app.app_context():
         connection = db.session.connection()
         rows = connection.execute(
@@ -266,8 +273,8 @@ def big_logs(bench: Bench, owner: seed.Owner, user_id: int, repeat: int) -> dict
         session["_user_id"] = str(user_id)
         session["_fresh"] = True
 
-    def page(before: int | None) -> Callable[[], Any]:
-        query = f"?before={before}" if before else ""
+    def page(before: int | None, outcome: str = "") -> Callable[[], Any]:
+        query = f"?before={before}" if before else f"?outcome={outcome}" if outcome else ""
 
         def call() -> Any:
             response = client.get(f"/webhooks/{webhook_id}/logs{query}")
@@ -284,6 +291,7 @@ def big_logs(bench: Bench, owner: seed.Owner, user_id: int, repeat: int) -> dict
         "api_deep_ms": timed(service(api_cursor), repeat),
         "page_first_ms": timed(page(None), repeat),
         "page_deep_ms": timed(page(page_cursor), repeat),
+        "page_failed_only_ms": timed(page(None, "failed"), repeat),
     }
 
 

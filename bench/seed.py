@@ -96,14 +96,14 @@ def add_filler(connection: Connection, secret: str, webhooks: int, base_url: str
 
 
 def add_log_rows(connection: Connection, owner: Owner, attempts: int) -> None:
-    """`attempts` finished deliveries (one attempt each), spread over the owner's webhooks,
-    oldest first, the way a long-running install accumulates them."""
+    """`attempts` finished deliveries (one attempt each, 1% failed), spread over the owner's
+    webhooks, oldest first, the way a long-running install accumulates them."""
     per_event = len(owner.webhook_ids)
     events = max(1, attempts // per_event)
     connection.execute(
         sa.text(
             "INSERT INTO events (id, user_id, event_type, data, created_at) "
-            "SELECT 'evt_bench' || lpad(g::text, 12, '0'), :user_id, :event_type,"
+            "SELECT 'evt_bench' || :user_id || '_' || g, :user_id, :event_type,"
             " CAST(:data AS json), now() - (:events - g) * interval '1 second'"
             " FROM generate_series(1, :events) g"
         ),
@@ -113,11 +113,13 @@ def add_log_rows(connection: Connection, owner: Owner, attempts: int) -> None:
         sa.text(
             "INSERT INTO webhook_events (webhook_id, event_id, status, attempts, status_code,"
             " response_body, success, duration_ms, request_body, created_at, updated_at) "
-            "SELECT w.id, e.id, 'succeeded', 1, 200, 'ok', true, 12,"
+            "SELECT w.id, e.id, CASE WHEN e.n % 100 = 0 THEN 'failed' ELSE 'succeeded' END, 1,"
+            " CASE WHEN e.n % 100 = 0 THEN 500 ELSE 200 END, 'ok', e.n % 100 <> 0, 12,"
             ' \'{"id":"\' || e.id || \'","event":"price_above","data":\' || :data || \'}\','
             " e.created_at, e.created_at"
-            " FROM events e CROSS JOIN unnest(CAST(:webhook_ids AS int[])) AS w(id)"
-            " WHERE e.user_id = :user_id ORDER BY e.created_at, w.id"
+            " FROM (SELECT *, row_number() OVER (ORDER BY created_at) AS n FROM events"
+            "       WHERE user_id = :user_id) e"
+            " CROSS JOIN unnest(CAST(:webhook_ids AS int[])) AS w(id) ORDER BY e.n, w.id"
         ),
         {"user_id": owner.user_id, "webhook_ids": owner.webhook_ids, "data": EVENT_DATA},
     )
