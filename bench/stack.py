@@ -99,6 +99,9 @@ class Receiver:
         command = [
             gunicorn, "-k", "gevent", "-w", str(self.workers), "--worker-connections", "2000",
             "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "1", "--log-level", "warning",
+            # gunicorn closes idle keep-alive connections after 2 s by default; a worker thread
+            # that reuses one just then gets a reset (see docs/performance.md). 75 s, as nginx.
+            "--keep-alive", "75",
             "bench.receiver:app",
         ]  # fmt: skip
         env = {
@@ -131,10 +134,17 @@ class Arrivals:
     def count(self) -> int:
         return int(self.client.hlen(ARRIVALS))
 
-    def wait_for(self, expected: int, timeout: float) -> int:
+    def wait_for(self, expected: int, timeout: float, stall: float = 60) -> int:
+        """Wait until `expected` arrived, or for `timeout`, or until none came for `stall`."""
         deadline = time.monotonic() + timeout
-        while (seen := self.count()) < expected and time.monotonic() < deadline:
+        seen, progressed = 0, time.monotonic()
+        while seen < expected:
+            now = time.monotonic()
+            if now > deadline or now - progressed > stall:
+                break
             time.sleep(0.02)
+            if (count := self.count()) > seen:
+                seen, progressed = count, now
         return seen
 
     def times(self) -> dict[str, float]:
