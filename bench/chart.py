@@ -40,8 +40,9 @@ def draw(results: dict[str, Any], path: Path) -> None:
     axes[0][1].set_title("Latency, trigger → arrival")
 
     fan = results["fan_out"]
+    many = f"{results['setup']['webhooks_in_database']:,} webhooks"
     for key, style, label in (("small_database", "o--", "few webhooks"),
-                              ("large_database", "s-", "100,000 webhooks")):  # fmt: skip
+                              ("large_database", "s-", many)):  # fmt: skip
         sizes = [int(size) for size in fan[key]]
         axes[0][2].plot(sizes, [f["trigger_ms"]["median"] for f in fan[key].values()], style,
                         label=f"trigger call, {label}")  # fmt: skip
@@ -80,9 +81,16 @@ def draw(results: dict[str, Any], path: Path) -> None:
     axes[1][1].set_title(f"Logs, {results['setup']['log_attempt_rows']:,} attempt rows")
 
     mem = results["memory"]
-    names = [f"worker {n + 1}" for n in range(len(mem["rss_before_mb"]))]
-    axes[1][2].bar([f"{n}\nbefore" for n in names], mem["rss_before_mb"], color="#9bb7d4")
-    axes[1][2].bar([f"{n}\nafter" for n in names], mem["rss_after_mb"], color=MEASURED)
+    workers = range(len(mem["rss_before_mb"]))
+    before = axes[1][2].bar(
+        [n - 0.2 for n in workers], mem["rss_before_mb"], 0.4, color="#9bb7d4", label="before"
+    )
+    after = axes[1][2].bar([n + 0.2 for n in workers], mem["rss_after_mb"], 0.4,
+                           color=MEASURED, label="after")  # fmt: skip
+    for bars in (before, after):
+        axes[1][2].bar_label(bars, fmt="%.0f", fontsize=8)
+    axes[1][2].set_xticks(list(workers), [f"worker {n + 1}" for n in workers])
+    axes[1][2].legend(fontsize=8)
     axes[1][2].set_ylabel("RSS, MB")
     axes[1][2].set_title(f"Worker memory over {mem['deliveries']:,} deliveries")
 

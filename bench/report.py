@@ -36,8 +36,15 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         ]
         out += [
             (f"CPU ms per delivery: {part}", f"{figures['median']:.2f}", "")
-            for part, figures in t.get("cpu_ms_per_delivery", {}).items()
+            for part, figures in t["cpu_ms_per_delivery"].items()
         ]
+        alone = t["attempt_delivery_alone"]
+        out += [
+            ("CPU ms per POST in the ceiling loop", f"{t['ceiling_cpu_ms_per_post']['median']:.2f}",
+             ""),
+            ("attempt_delivery alone, one thread: CPU / wall ms",
+             f"{alone['cpu_ms']:.2f} / {alone['wall_ms']:.2f}", ""),
+        ]  # fmt: skip
     lat = results.get("latency")
     if lat:
         out += [

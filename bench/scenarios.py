@@ -15,7 +15,7 @@ from flask import Flask
 
 from app.extensions import db
 from app.models import Event, User, Webhook, utcnow
-from app.services import events, logs
+from app.services import delivery, events, logs
 from app.services.delivery import build_request
 from bench import seed
 from bench.stack import Arrivals, CpuMeter, rss_bytes
@@ -93,8 +93,10 @@ def _wait_all(bench: Bench, expected: int, what: str, timeout: float = 600) -> d
     return bench.arrivals.times()
 
 
-def ceiling(bench: Bench, webhook_ids: Sequence[int], count: int) -> float:
-    """One plain process posting the same signed bodies over one keep-alive session: POSTs/s."""
+def ceiling(bench: Bench, webhook_ids: Sequence[int], count: int) -> tuple[float, float]:
+    """One plain process posting the same signed bodies over one keep-alive session.
+
+    Returns POSTs per second and the CPU milliseconds each one cost this process."""
     with bench.app.app_context():
         hooks = [db.session.get(Webhook, webhook_id) for webhook_id in webhook_ids]
         prepared = []
@@ -111,22 +113,44 @@ def ceiling(bench: Bench, webhook_ids: Sequence[int], count: int) -> float:
         db.session.remove()
     bench.arrivals.clear()
     session = requests.Session()
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.thread_time()
     for url, body, headers in prepared:
         session.post(url, data=body, headers=headers, timeout=10).raise_for_status()
-    elapsed = time.monotonic() - started
+    elapsed, cpu = time.monotonic() - started, time.thread_time() - cpu
     _wait_all(bench, count, "ceiling")
-    return count / elapsed
+    return count / elapsed, cpu / count * 1000
+
+
+def delivery_cost(bench: Bench, owner: seed.Owner, count: int) -> dict[str, Any]:
+    """`attempt_delivery` called in one thread of this process, without Celery: what one
+    delivery costs the service itself (claim, load, sign, POST, log, count)."""
+    with bench.app.app_context():
+        ids = seed.add_pending(db.session.connection(), owner, count)
+        db.session.commit()
+        db.session.remove()
+    bench.arrivals.clear()
+    walls, cpus = [], []
+    for delivery_id in ids:
+        with bench.app.app_context():
+            started, cpu = time.perf_counter(), time.thread_time()
+            outcome = delivery.attempt_delivery(delivery_id)
+            walls.append((time.perf_counter() - started) * 1000)
+            cpus.append((time.thread_time() - cpu) * 1000)
+            assert outcome.status == "succeeded", outcome
+            db.session.remove()
+    return {"wall_ms": median(walls), "cpu_ms": median(cpus)}
 
 
 def throughput(bench: Bench, owners: Sequence[seed.Owner], count: int) -> dict[str, Any]:
     """End to end, first trigger call to the last 2xx, side by side with the ceiling."""
     owner_ids = [owners[index % len(owners)].user_id for index in range(count)]
     hooks = [owner.webhook_ids[0] for owner in owners]
-    rates, ceilings, trigger_rates = [], [], []
+    rates, ceilings, ceiling_cpus, trigger_rates = [], [], [], []
     cpu: dict[str, list[float]] = {}
     for _ in range(bench.runs):
-        ceilings.append(ceiling(bench, hooks, count))
+        rate, ceiling_cpu = ceiling(bench, hooks, count)
+        ceilings.append(rate)
+        ceiling_cpus.append(ceiling_cpu)
         bench.arrivals.clear()
         cpu_before = bench.cpu.read()
         started = time.time()
@@ -145,6 +169,8 @@ def throughput(bench: Bench, owners: Sequence[seed.Owner], count: int) -> dict[s
         "ratio": summary(ratios),
         "triggers_per_s": summary(trigger_rates),
         "cpu_ms_per_delivery": {part: summary(values) for part, values in cpu.items()},
+        "ceiling_cpu_ms_per_post": summary(ceiling_cpus),
+        "attempt_delivery_alone": delivery_cost(bench, owners[0], min(500, count // 5)),
     }
 
 

@@ -135,6 +135,29 @@ def add_log_rows(connection: Connection, owner: Owner, attempts: int) -> None:
     connection.execute(sa.text("ANALYZE"))
 
 
+def add_pending(connection: Connection, owner: Owner, count: int) -> list[int]:
+    """`count` deliveries of one new event to the owner's first webhook, not queued."""
+    event_id = f"evt_{uuid.uuid4().hex}"
+    connection.execute(
+        sa.text(
+            "INSERT INTO events (id, user_id, event_type, data, created_at) "
+            "VALUES (:id, :user_id, :event_type, CAST(:data AS json), now())"
+        ),
+        {"id": event_id, "user_id": owner.user_id, "event_type": EVENT_TYPE, "data": EVENT_DATA},
+    )
+    return list(
+        connection.execute(
+            sa.text(
+                "INSERT INTO webhook_events (webhook_id, event_id, status, attempts,"
+                " next_attempt_at, created_at, updated_at) "
+                "SELECT :webhook_id, :event_id, 'pending', 0, now(), now(), now()"
+                " FROM generate_series(1, :count) RETURNING id"
+            ),
+            {"webhook_id": owner.webhook_ids[0], "event_id": event_id, "count": count},
+        ).scalars()
+    )
+
+
 def cursor_at_depth(connection: Connection, webhook_id: int, rows_above: int) -> int | None:
     """The `before` cursor of the page that starts `rows_above` rows down the log."""
     return connection.execute(
