@@ -123,3 +123,8 @@ def write(results: dict[str, Any]) -> None:
 
     draw(results, CHART)
     print(f"wrote {CHART.relative_to(HERE.parent)}")
+
+
+if __name__ == "__main__":
+    # The table of the last run again, e.g. for docs/performance.md.
+    print(table(json.loads(RESULTS.read_text())))

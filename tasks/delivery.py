@@ -22,3 +22,9 @@ def deliver(self: Task, delivery_id: int) -> str | None:
         # publish fails the requeue task still finds it.
         raise self.retry(countdown=outcome.retry_in, queue=queue.RETRIES_QUEUE)
     return outcome.status
+
+
+@shared_task(name=queue.EXPAND)
+def expand_deliveries(delivery_ids: list[int]) -> int:
+    """One message per delivery of a batch that `queue.enqueue_fan_out` sent."""
+    return queue.enqueue_deliveries(delivery_ids)

@@ -109,5 +109,5 @@ def trigger_event(owner: User, event_type: str, data: dict[str, Any]) -> Trigger
     parameters = {"owner_id": owner.id, "event_type": event_type, "event_id": event_id, "now": now}
     delivery_ids = list(db.session.scalars(_FAN_OUT, parameters))
     db.session.commit()
-    queue.enqueue_deliveries(delivery_ids)
+    queue.enqueue_fan_out(delivery_ids)
     return Triggered(event_id, len(delivery_ids))
