@@ -261,7 +261,7 @@ def test_an_event_with_more_subscribers_than_a_batch_reaches_each_once(
     make_webhook, make_user, receiver
 ):
     owner = make_user()
-    count = queue.EXPAND_BATCH + 7  # queued as two batches that the worker expands
+    count = queue.EXPAND_BATCH + 7  # queued as two batches that a worker expands
     for number in range(count):
         make_webhook(f"{receiver.url}/{number}", user=owner, events=["price_above"])
 

@@ -23,9 +23,10 @@ PURGE_LOGS = "signalpost.purge_logs"
 DELIVERIES_QUEUE = "deliveries"
 RETRIES_QUEUE = "retries"
 
-# Publishing one message costs about 0.3 ms of CPU (docs/performance.md). Past this many
-# deliveries, an event's are queued in batches of this size that a worker expands into one
-# message each, so the caller of an event with 1,000 subscribers does not wait for 1,000.
+# Publishing one message costs about 0.3 ms of CPU (docs/performance.md), and the workers
+# start taking CPU as soon as the first one is out. So an event with several deliveries is
+# queued in batches of this size that a worker expands into one message each: the caller
+# publishes one message per 50 subscribers, not one per subscriber.
 EXPAND_BATCH = 50
 
 log = logging.getLogger(__name__)
@@ -53,12 +54,13 @@ def enqueue_deliveries(delivery_ids: Iterable[int], queue: str = DELIVERIES_QUEU
 
 
 def enqueue_fan_out(delivery_ids: Sequence[int]) -> int:
-    """Queue a new event's deliveries: each one when few, else in batches (see EXPAND_BATCH).
+    """Queue a new event's deliveries: a single one as it is, several in batches that a
+    worker expands (see EXPAND_BATCH).
 
     A batch lost to a broker outage or a dead worker leaves its deliveries `pending`, and
     `requeue_due` sends them; a batch expanded twice is harmless, the claim sends each once.
     """
-    if len(delivery_ids) <= EXPAND_BATCH:
+    if len(delivery_ids) <= 1:
         return enqueue_deliveries(delivery_ids)
     queued = 0
     celery = _celery()
