@@ -24,7 +24,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db
-from bench import report, scenarios, seed
+from bench import logpages, report, scenarios, seed
 from bench.stack import (
     Arrivals,
     CpuMeter,
@@ -65,7 +65,8 @@ def main() -> None:
     started = time.time()
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "load_average_at_start": os.getloadavg()[0]},
         "setup": {"scale": scale, "runs": runs, "workers": workers, "concurrency": concurrency,
                   "pool": "threads", "webhook_timeout": TIMEOUT, **counts},
     }  # fmt: skip
@@ -100,6 +101,7 @@ def main() -> None:
             with app.app_context():
                 db.engine.dispose()
     results["seconds"] = round(time.time() - started)
+    results["machine"]["load_average_at_end"] = os.getloadavg()[0]
     if os.environ.get("BENCH_ONLY"):
         print(report.table(results))
     else:
@@ -170,8 +172,8 @@ def measure(bench, app, base: str, settings, counts, results: dict[str, Any]) ->
             seed.add_log_rows(connection, busy, rows - rows // 10)
             db.session.commit()
         results["logs"] = {
-            "busy": scenarios.big_logs(bench, busy, repeat=5),
-            "quiet": scenarios.big_logs(bench, quiet, repeat=5),
+            "busy": logpages.big_logs(bench, busy, repeat=5),
+            "quiet": logpages.big_logs(bench, quiet, repeat=5),
         }
     if wanted("memory"):
         step(f"memory: {counts['memory_deliveries']:,} deliveries")

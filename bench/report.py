@@ -9,6 +9,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.json"
 CHART = HERE.parent / "docs" / "img" / "bench.png"
+DOC = HERE.parent / "docs" / "performance.md"
 
 # The targets of issue 8, for this 2-core machine.
 TARGETS = {
@@ -115,6 +116,43 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join([line(header), rule, *(line(row) for row in lines)])
 
 
+def conditions(results: dict[str, Any]) -> str:
+    machine, setup = results["machine"], results["setup"]
+    return (
+        f"run {results['when']} in {results['seconds']} s on {machine['cpus']} cores, Python"
+        f" {machine['python']}; load average {machine['load_average_at_start']:.1f} at the start"
+        f" and {machine['load_average_at_end']:.1f} at the end (other work on the machine shows"
+        f" there); {setup['workers']} workers × {setup['concurrency']} threads, scale"
+        f" {setup['scale']}, medians of {setup['runs']} runs."
+    )
+
+
+def cpu_split(results: dict[str, Any]) -> str:
+    t = results["throughput"]
+    rows = [(part, figures["median"]) for part, figures in t["cpu_ms_per_delivery"].items()]
+    rows += [
+        ("one POST in the ceiling loop, for comparison", t["ceiling_cpu_ms_per_post"]["median"]),
+        ("`attempt_delivery` alone, one thread, no Celery", t["attempt_delivery_alone"]["cpu_ms"]),
+    ]
+    lines = ["| part | CPU ms per delivery |", "| --- | --- |"]
+    return "\n".join(lines + [f"| {part} | {value:.2f} |" for part, value in rows])
+
+
+def update_doc(results: dict[str, Any]) -> None:
+    """Refresh the generated blocks of docs/performance.md (between `<!-- bench:NAME -->`
+    and `<!-- /bench:NAME -->`), so the page always shows the last run's figures."""
+    text = DOC.read_text()
+    blocks = {"figures": table(results), "conditions": conditions(results),
+              "cpu": cpu_split(results)}  # fmt: skip
+    for name, content in blocks.items():
+        start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+        if start in text and end in text:
+            before, _, rest = text.partition(start)
+            _, _, after = rest.partition(end)
+            text = f"{before}{start}\n{content}\n{end}{after}"
+    DOC.write_text(text)
+
+
 def write(results: dict[str, Any]) -> None:
     print(table(results))
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
@@ -123,8 +161,12 @@ def write(results: dict[str, Any]) -> None:
 
     draw(results, CHART)
     print(f"wrote {CHART.relative_to(HERE.parent)}")
+    update_doc(results)
+    print(f"updated {DOC.relative_to(HERE.parent)}")
 
 
 if __name__ == "__main__":
-    # The table of the last run again, e.g. for docs/performance.md.
-    print(table(json.loads(RESULTS.read_text())))
+    # The last run's table again, and docs/performance.md refreshed from it.
+    last = json.loads(RESULTS.read_text())
+    print(table(last))
+    update_doc(last)
