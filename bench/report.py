@@ -121,9 +121,10 @@ def conditions(results: dict[str, Any]) -> str:
     return (
         f"run {results['when']} in {results['seconds']} s on {machine['cpus']} cores, Python"
         f" {machine['python']}; load average {machine['load_average_at_start']:.1f} at the start"
-        f" and {machine['load_average_at_end']:.1f} at the end (other work on the machine shows"
-        f" there); {setup['workers']} workers × {setup['concurrency']} threads, scale"
-        f" {setup['scale']}, medians of {setup['runs']} runs."
+        f" and {machine['load_average_at_end']:.1f} at the end (the bench's own busy threads count"
+        f" in the second; the first shows what else was running); {setup['workers']} workers"
+        f" × {setup['concurrency']} threads, scale {setup['scale']}, medians of {setup['runs']}"
+        " runs."
     )
 
 
