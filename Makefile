@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres lint migrate clean
+.PHONY: run test test-sqlite test-postgres lint migrate clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,17 @@ test-sqlite: $(STAMP)
 
 test-postgres: $(STAMP)
 	PYTHONNODEBUGRANGES=1 SIGNALPOST_TEST_DATABASE=postgres $(BIN)/pytest -q
+
+# Benchmarks of the real processes on this machine's PostgreSQL and Redis, never part of
+# `make test`; see docs/performance.md. BENCH_SCALE=0.1 makes a quick run.
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

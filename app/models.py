@@ -153,12 +153,15 @@ class WebhookEvent(db.Model):
     """The delivery log: one event for one webhook, across all its attempts."""
 
     __tablename__ = "webhook_events"
-    __table_args__ = (sa.Index("ix_webhook_events_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_webhook_events_due", "status", "next_attempt_at"),
+        # A webhook's log newest first, one keyset page at a time: an exact index range,
+        # however many other webhooks' deliveries are newer (see docs/performance.md).
+        sa.Index("ix_webhook_events_webhook_log", "webhook_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    webhook_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("webhooks.id", ondelete="CASCADE"), index=True
-    )
+    webhook_id: Mapped[int] = mapped_column(sa.ForeignKey("webhooks.id", ondelete="CASCADE"))
     event_id: Mapped[str] = mapped_column(
         sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
     )

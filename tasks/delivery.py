@@ -29,3 +29,9 @@ def deliver(self: Task, delivery_id: int) -> str | None:
 @worker_shutdown.connect
 def close_kept_connections(**_: object) -> None:
     sender.close_idle()
+
+
+@shared_task(name=queue.EXPAND)
+def expand_deliveries(delivery_ids: list[int]) -> int:
+    """One message per delivery of a batch that `queue.enqueue_fan_out` sent."""
+    return queue.enqueue_deliveries(delivery_ids)

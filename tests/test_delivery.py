@@ -16,7 +16,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from app.extensions import db
 from app.models import OPEN_STATUSES, DeliveryStatus, Event, Webhook, WebhookEvent
 from app.services import delivery as delivery_service
-from app.services import events, webhooks
+from app.services import events, queue, webhooks
 from tests.support.receiver import Receiver, Reply
 from tests.support.waiting import wait_for
 
@@ -259,6 +259,22 @@ def test_events_reach_only_their_owners_webhooks(make_webhook, make_user, receiv
     wait_for(lambda: receiver.requests)
     assert deliveries_of(bobs.id) == []
     assert [json.loads(r.body)["data"] for r in receiver.requests] == [{"who": "alice"}]
+
+
+def test_an_event_with_more_subscribers_than_a_batch_reaches_each_once(
+    make_webhook, make_user, receiver
+):
+    owner = make_user()
+    count = queue.EXPAND_BATCH + 7  # queued as two batches that a worker expands
+    for number in range(count):
+        make_webhook(f"{receiver.url}/{number}", user=owner, events=["price_above"])
+
+    triggered = events.trigger_event(owner, "price_above", {"n": 1})
+
+    assert triggered.deliveries == count
+    wait_for(lambda: len(receiver.requests) >= count, timeout=60)
+    paths = sorted(request.path for request in receiver.requests)
+    assert paths == sorted(f"/hook/{number}" for number in range(count))
 
 
 def test_unsubscribed_event_types_and_inactive_webhooks_get_nothing(make_webhook, make_user):

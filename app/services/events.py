@@ -12,7 +12,16 @@ from flask import current_app
 from app.domain.catalog import EVENT_VALUES
 from app.domain.payload import data_size
 from app.extensions import db
-from app.models import Event, Subscription, User, Webhook, WebhookEvent, utcnow
+from app.models import (
+    DeliveryStatus,
+    Event,
+    Subscription,
+    User,
+    UTCDateTime,
+    Webhook,
+    WebhookEvent,
+    utcnow,
+)
 from app.services import queue
 from app.services.errors import PayloadTooLarge, ValidationError
 
@@ -49,18 +58,39 @@ def validate_event(event_type: Any, data: Any) -> None:
         )
 
 
-def subscribers(owner_id: int, event_type: str) -> list[int]:
-    """Ids of the owner's active webhooks subscribed to this type: one indexed lookup."""
-    query = (
-        sa.select(Subscription.webhook_id)
+def _fan_out_statement() -> sa.Insert:
+    """One delivery row per subscribed, active webhook of the owner, in one INSERT … SELECT.
+
+    The subscribers are found by the (user_id, event_type) index and the rows are written by
+    the database itself, so an event with 1,000 subscribers costs one round trip, not 1,000.
+    """
+    table = WebhookEvent.__table__
+    now = sa.bindparam("now", type_=UTCDateTime)
+    subscribed = (
+        sa.select(
+            Subscription.webhook_id,
+            sa.bindparam("event_id", type_=sa.String),
+            sa.literal(DeliveryStatus.PENDING.value, sa.String),
+            sa.literal(0),
+            now,
+            now,
+            now,
+        )
         .join(Webhook, Webhook.id == Subscription.webhook_id)
         .where(
-            Subscription.user_id == owner_id,
-            Subscription.event_type == event_type,
+            Subscription.user_id == sa.bindparam("owner_id"),
+            Subscription.event_type == sa.bindparam("event_type"),
             Webhook.is_active.is_(True),
         )
     )
-    return list(db.session.scalars(query))
+    columns = ["webhook_id", "event_id", "status", "attempts", "next_attempt_at"]
+    columns += ["created_at", "updated_at"]
+    return sa.insert(table).from_select(columns, subscribed).returning(table.c.id)
+
+
+# Built once: SQLAlchemy then finds their compiled form in its cache on every trigger.
+_INSERT_EVENT = sa.insert(Event.__table__)
+_FAN_OUT = _fan_out_statement()
 
 
 def trigger_event(owner: User, event_type: str, data: dict[str, Any]) -> Triggered:
@@ -71,15 +101,13 @@ def trigger_event(owner: User, event_type: str, data: dict[str, Any]) -> Trigger
     validate_event(event_type, data)
     now = utcnow()
     event_id = new_event_id()
-    event = Event(id=event_id, user_id=owner.id, event_type=event_type, data=data, created_at=now)
-    db.session.add(event)
-    deliveries = [
-        WebhookEvent(webhook_id=webhook_id, event_id=event_id, next_attempt_at=now)
-        for webhook_id in subscribers(owner.id, event_type)
-    ]
-    db.session.add_all(deliveries)
-    db.session.flush()
-    delivery_ids = [delivery.id for delivery in deliveries]
+    db.session.execute(
+        _INSERT_EVENT,
+        {"id": event_id, "user_id": owner.id, "event_type": event_type, "data": data,
+         "created_at": now},
+    )  # fmt: skip
+    parameters = {"owner_id": owner.id, "event_type": event_type, "event_id": event_id, "now": now}
+    delivery_ids = list(db.session.scalars(_FAN_OUT, parameters))
     db.session.commit()
-    queue.enqueue_deliveries(delivery_ids)
+    queue.enqueue_fan_out(delivery_ids)
     return Triggered(event_id, len(delivery_ids))

@@ -29,11 +29,16 @@ def get_webhook_logs(
     `before` is the cursor (a delivery id), so a page deep in a large log costs what the first
     one does. `success` and `event_type` narrow the list.
     """
+    # The page is a range of the (webhook_id, id) index, walked backwards. Written as
+    # `webhook_id = ?` with `ORDER BY id`, PostgreSQL may instead walk the primary key
+    # backwards and filter, which reads the whole table for a webhook whose deliveries are all
+    # older than the others' (a quiet or disabled one). A one-value BETWEEN, ordered by both
+    # columns, can only be served by that index. See docs/performance.md.
     query = (
         sa.select(WebhookEvent)
-        .where(WebhookEvent.webhook_id == webhook.id)
+        .where(WebhookEvent.webhook_id.between(webhook.id, webhook.id))
         .options(selectinload(WebhookEvent.event), selectinload(WebhookEvent.attempt_log))
-        .order_by(WebhookEvent.id.desc())
+        .order_by(WebhookEvent.webhook_id.desc(), WebhookEvent.id.desc())
         .limit(limit + 1)
     )
     if before is not None:
