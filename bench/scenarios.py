@@ -14,9 +14,10 @@ import requests
 from flask import Flask
 
 from app.extensions import db
-from app.models import Event, User, Webhook, utcnow
+from app.models import User, Webhook, utcnow
 from app.services import delivery, events
-from app.services.delivery import build_request
+from app.services.delivery import Outgoing, build_request
+from app.services.webhooks import signing_secrets
 from bench import seed
 from bench.stack import Arrivals, CpuMeter, rss_bytes
 from tests.support.processes import Worker
@@ -102,13 +103,16 @@ def ceiling(bench: Bench, webhook_ids: Sequence[int], count: int) -> tuple[float
         prepared = []
         for index in range(count):
             webhook = hooks[index % len(hooks)]
-            event = Event(
-                id=events.new_event_id(),
+            outgoing = Outgoing(
+                url=webhook.url,
+                format=webhook.format,
+                secrets=signing_secrets(webhook),
+                event_id=events.new_event_id(),
                 event_type=seed.EVENT_TYPE,
-                data=DATA,
-                created_at=utcnow(),
+                event_created_at=utcnow(),
+                event_data=DATA,
             )
-            body, headers = build_request(webhook, event, int(time.time()))
+            body, headers = build_request(outgoing, int(time.time()))
             prepared.append((webhook.url, body, headers))
         db.session.remove()
     bench.arrivals.clear()

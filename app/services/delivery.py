@@ -16,7 +16,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from app.domain import sender
 from app.domain.catalog import TEST_EVENT, example_data
@@ -31,12 +30,13 @@ from app.models import (
     DeliveryAttempt,
     DeliveryStatus,
     Event,
+    UTCDateTime,
     Webhook,
     WebhookEvent,
     utcnow,
 )
 from app.services import notices, queue, ratelimit
-from app.services.errors import ValidationError
+from app.services.errors import NotFound, ValidationError
 from app.services.events import new_event_id
 from app.services.webhooks import signing_secrets
 from app.version import __version__
@@ -71,17 +71,130 @@ def _lease() -> timedelta:
     return timedelta(seconds=2 * current_app.config["WEBHOOK_TIMEOUT"] + 5)
 
 
-def build_request(webhook: Webhook, event: Event, sent_at: int) -> tuple[bytes, dict[str, str]]:
+@dataclass(frozen=True)
+class Outgoing:
+    """What one request is made of, apart from the moment it is sent."""
+
+    url: str
+    format: str
+    secrets: list[str]
+    event_id: str
+    event_type: str
+    event_created_at: datetime
+    event_data: dict[str, Any]
+
+
+def build_request(outgoing: Outgoing, sent_at: int) -> tuple[bytes, dict[str, str]]:
     """The exact body and headers of one attempt; the signatures cover these bytes."""
-    document = envelope(event.id, event.event_type, event.created_at, event.data)
-    body = render(webhook.format, document, webhook.url)
+    document = envelope(
+        outgoing.event_id, outgoing.event_type, outgoing.event_created_at, outgoing.event_data
+    )
+    body = render(outgoing.format, document, outgoing.url)
     headers = {
         "Content-Type": CONTENT_TYPE,
         "User-Agent": USER_AGENT,
-        "X-Webhook-Event": event.event_type,
-        **signature_headers(signing_secrets(webhook), event.id, sent_at, body),
+        "X-Webhook-Event": outgoing.event_type,
+        **signature_headers(outgoing.secrets, outgoing.event_id, sent_at, body),
     }
     return body, headers
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery held under its lease, with everything its attempt needs.
+
+    It is read in the claim itself: no ORM object is loaded, kept or reloaded across the HTTP
+    call, which is what a delivery used to spend most of its CPU on (docs/performance.md).
+    """
+
+    id: int
+    attempts: int  # made before this one
+    webhook_id: int
+    webhook_active: bool
+    disabled_reason: str | None
+    outgoing: Outgoing
+
+
+_deliveries = WebhookEvent.__table__
+_webhooks = Webhook.__table__
+_events = Event.__table__
+_CLAIMED_COLUMNS = (
+    _deliveries.c.id,
+    _deliveries.c.attempts,
+    _deliveries.c.webhook_id,
+    _deliveries.c.event_id,
+    _webhooks.c.is_active,
+    _webhooks.c.disabled_reason,
+    _webhooks.c.url,
+    _webhooks.c.format,
+    _webhooks.c.secret_encrypted,
+    _webhooks.c.previous_secret_encrypted,
+    _webhooks.c.previous_secret_expires_at,
+    _events.c.event_type,
+    _events.c.data,
+    _events.c.created_at.label("event_created_at"),
+)
+_JOINS = (_webhooks.c.id == _deliveries.c.webhook_id, _events.c.id == _deliveries.c.event_id)
+# Due, open, and not held by a live lease; `due_by` allows for clocks a little apart.
+_CLAIM = (
+    sa.update(_deliveries)
+    .where(
+        _deliveries.c.id == sa.bindparam("delivery_id"),
+        _deliveries.c.status.in_(OPEN_STATUSES),
+        sa.or_(
+            _deliveries.c.lease_until.is_(None),
+            _deliveries.c.lease_until < sa.bindparam("now", type_=UTCDateTime),
+        ),
+        sa.or_(
+            _deliveries.c.next_attempt_at.is_(None),
+            _deliveries.c.next_attempt_at <= sa.bindparam("due_by", type_=UTCDateTime),
+        ),
+    )
+    .values(status=DeliveryStatus.SENDING, lease_until=sa.bindparam("lease", type_=UTCDateTime))
+)
+# PostgreSQL claims and reads in one round trip (UPDATE … FROM … RETURNING); SQLite cannot
+# return the joined tables' columns, so it claims, then reads.
+_CLAIM_AND_READ = _CLAIM.where(*_JOINS).returning(*_CLAIMED_COLUMNS)
+_READ_CLAIMED = sa.select(*_CLAIMED_COLUMNS).where(
+    _deliveries.c.id == sa.bindparam("delivery_id"), *_JOINS
+)
+
+
+def _claim(delivery_id: int) -> Claimed | None:
+    """Take the lease on a delivery that is due and free; None when there is none to take."""
+    now = utcnow()
+    parameters = {
+        "delivery_id": delivery_id,
+        "now": now,
+        "due_by": now + EARLY_TOLERANCE,
+        "lease": now + _lease(),
+    }
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        row = connection.execute(_CLAIM_AND_READ, parameters).one_or_none()
+    elif connection.execute(_CLAIM, parameters).rowcount == 1:
+        row = connection.execute(_READ_CLAIMED, parameters).one_or_none()
+    else:
+        row = None
+    db.session.commit()
+    if row is None:
+        return None
+    return Claimed(
+        id=row.id,
+        attempts=row.attempts,
+        webhook_id=row.webhook_id,
+        webhook_active=row.is_active,
+        disabled_reason=row.disabled_reason,
+        outgoing=Outgoing(
+            url=row.url,
+            format=row.format,
+            secrets=signing_secrets(row),
+            event_id=row.event_id,
+            event_type=row.event_type,
+            event_created_at=row.event_created_at,
+            event_data=row.data,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -94,13 +207,16 @@ class Sent:
     result: sender.AttemptResult
 
 
-def _send(webhook: Webhook, event: Event) -> Sent:
-    """Check the URL again (its name may resolve elsewhere now), then send to what was checked."""
+def _send(outgoing: Outgoing) -> Sent:
+    """Check the URL again (its name may resolve elsewhere now), then send to what was checked.
+
+    No database transaction is open meanwhile: the request may last WEBHOOK_TIMEOUT.
+    """
     started_at = utcnow()
     config = current_app.config
     try:
         target = check_target(
-            webhook.url,
+            outgoing.url,
             require_https=config["WEBHOOK_REQUIRE_HTTPS"],
             allow_private=config["WEBHOOK_ALLOW_PRIVATE_TARGETS"],
         )
@@ -112,108 +228,31 @@ def _send(webhook: Webhook, event: Event) -> Sent:
             else sender.AttemptResult(None, None, 0, f"URL refused: {refused.reason}", refused=True)
         )
         return Sent(started_at, None, None, refusal)
-    body, headers = build_request(webhook, event, int(time.time()))
-    # Nothing of the session is held across the HTTP call: it may last WEBHOOK_TIMEOUT.
-    db.session.commit()
+    body, headers = build_request(outgoing, int(time.time()))
     result = sender.post(target, body, headers, config["WEBHOOK_TIMEOUT"])
     return Sent(started_at, body, headers, result)
 
 
-def _log_attempt(delivery: WebhookEvent, sent: Sent, status: str) -> None:
-    result = sent.result
-    delivery.attempts += 1
-    delivery.attempt_log.append(
-        DeliveryAttempt(
-            number=delivery.attempts,
-            started_at=sent.started_at,
-            request_headers=sent.headers,
-            status_code=result.status_code,
-            response_body=result.response_body,
-            duration_ms=result.duration_ms,
-            error=result.error,
-        )
-    )
-    if sent.body is not None:
-        delivery.request_body = sent.body.decode("utf-8")
-    delivery.status = status
-    delivery.status_code = result.status_code
-    delivery.response_body = result.response_body
-    delivery.duration_ms = result.duration_ms
-    delivery.error = result.error
-    delivery.success = is_success(result.status_code)
-    delivery.lease_until = None
-
-
-def _claim(delivery_id: int) -> bool:
-    now = utcnow()
-    claimed = db.session.execute(
-        sa.update(WebhookEvent)
-        .where(
-            WebhookEvent.id == delivery_id,
-            WebhookEvent.status.in_(OPEN_STATUSES),
-            sa.or_(WebhookEvent.lease_until.is_(None), WebhookEvent.lease_until < now),
-            sa.or_(
-                WebhookEvent.next_attempt_at.is_(None),
-                WebhookEvent.next_attempt_at <= now + EARLY_TOLERANCE,
-            ),
-        )
-        .values(status=DeliveryStatus.SENDING, lease_until=now + _lease())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
-    return claimed == 1
-
-
 def attempt_delivery(delivery_id: int) -> Outcome:
     """Make the next attempt of a delivery, if it is due and nobody else holds it."""
-    if not _claim(delivery_id):
+    claimed = _claim(delivery_id)
+    if claimed is None:
         return Outcome(None)
-    delivery = db.session.get(WebhookEvent, delivery_id)
-    if delivery is None:  # its webhook was deleted between claim and load
-        return Outcome(None)
-    webhook, event = delivery.webhook, delivery.event
-    if not webhook.is_active:
-        delivery.status = DeliveryStatus.SKIPPED
-        delivery.error = webhook.disabled_reason or "The webhook is disabled."
-        delivery.lease_until = None
-        db.session.commit()
-        _report(delivery, DeliveryStatus.SKIPPED, reason="webhook disabled")
+    if not claimed.webhook_active:
+        reason = claimed.disabled_reason or "The webhook is disabled."
+        _settle(claimed.id, status=DeliveryStatus.SKIPPED, error=reason, lease_until=None)
+        _report(claimed, DeliveryStatus.SKIPPED, claimed.attempts, reason="webhook disabled")
         return Outcome(DeliveryStatus.SKIPPED)
-    wait = ratelimit.acquire(webhook.id)
+    wait = ratelimit.acquire(claimed.webhook_id)
     if wait is not None:
-        return _postpone(delivery, wait)
-
-    webhook_id = webhook.id
-    sent = _send(webhook, event)
-    try:
-        status, delay = _record(delivery, webhook_id, sent)
-    except (ObjectDeletedError, StaleDataError, sa.exc.IntegrityError):
-        # The webhook, and with it this delivery, was deleted while the request was out.
-        db.session.rollback()
-        if db.session.get(WebhookEvent, delivery_id) is not None:
-            raise
-        log.info("delivery=%s webhook=%s was deleted while being sent", delivery_id, webhook_id)
-        return Outcome(None)
-    result = sent.result
-    _report(
-        delivery,
-        status,
-        code=result.status_code,
-        ms=result.duration_ms,
-        retry_in=delay,
-        error=result.error,
-    )
-    return Outcome(status, delay)
-
-
-def _record(delivery: WebhookEvent, webhook_id: int, sent: Sent) -> tuple[str, float | None]:
-    """Log the attempt, decide what comes next, and update the counters; one commit."""
+        return _postpone(claimed, wait)
+    sent = _send(claimed.outgoing)
     result = sent.result
     delay = (
         None
         if result.refused
         else retry_policy().next_delay(
-            delivery.attempts + 1,
+            claimed.attempts + 1,
             result.status_code,
             parse_retry_after(result.retry_after, utcnow()),
         )
@@ -224,31 +263,134 @@ def _record(delivery: WebhookEvent, webhook_id: int, sent: Sent) -> tuple[str, f
         status = DeliveryStatus.FAILED
     else:
         status = DeliveryStatus.SCHEDULED
-        delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
-    _log_attempt(delivery, sent, status)
-    _count(webhook_id, status, result.error)
+    if not _record(claimed, sent, status, delay, counted=True):
+        log.info(
+            "delivery=%s webhook=%s was deleted while being sent", claimed.id, claimed.webhook_id
+        )
+        return Outcome(None)
+    _report(
+        claimed,
+        status,
+        claimed.attempts + 1,
+        code=result.status_code,
+        ms=result.duration_ms,
+        retry_in=delay,
+        error=result.error,
+    )
+    return Outcome(status, delay)
+
+
+_RECORD = (
+    sa.update(_deliveries)
+    .where(_deliveries.c.id == sa.bindparam("delivery_id"))
+    .values(
+        attempts=_deliveries.c.attempts + 1,
+        status=sa.bindparam("new_status", type_=sa.String),
+        status_code=sa.bindparam("code", type_=sa.Integer),
+        response_body=sa.bindparam("answer", type_=sa.Text),
+        duration_ms=sa.bindparam("ms", type_=sa.Integer),
+        error=sa.bindparam("failure", type_=sa.Text),
+        success=sa.bindparam("ok", type_=sa.Boolean),
+        # The exact bytes of the latest attempt that sent any.
+        request_body=sa.func.coalesce(
+            sa.bindparam("sent_body", type_=sa.Text), _deliveries.c.request_body
+        ),
+        next_attempt_at=sa.func.coalesce(
+            sa.bindparam("next_at", type_=UTCDateTime), _deliveries.c.next_attempt_at
+        ),
+        lease_until=None,
+    )
+)
+_INSERT_ATTEMPT = sa.insert(DeliveryAttempt.__table__)
+
+
+def _record(
+    claimed: Claimed, sent: Sent, status: str, delay: float | None, *, counted: bool
+) -> bool:
+    """Log the attempt on the delivery and update the webhook's counters, in one commit.
+
+    False when the webhook, and with it the delivery, was deleted while the request was out.
+    """
+    result = sent.result
+    now = utcnow()
+    connection = db.session.connection()
+    recorded = connection.execute(
+        _RECORD,
+        {
+            "delivery_id": claimed.id,
+            "new_status": status,
+            "code": result.status_code,
+            "answer": result.response_body,
+            "ms": result.duration_ms,
+            "failure": result.error,
+            "ok": is_success(result.status_code),
+            "sent_body": None if sent.body is None else sent.body.decode("utf-8"),
+            "next_at": None if delay is None else now + timedelta(seconds=delay),
+        },
+    ).rowcount
+    if recorded != 1:
+        db.session.rollback()
+        return False
+    # The delivery row is locked from here to the commit, so a delete of the webhook waits.
+    connection.execute(
+        _INSERT_ATTEMPT,
+        {
+            "webhook_event_id": claimed.id,
+            "number": claimed.attempts + 1,
+            "started_at": sent.started_at,
+            "request_headers": sent.headers,
+            "status_code": result.status_code,
+            "response_body": result.response_body,
+            "duration_ms": result.duration_ms,
+            "error": result.error,
+        },
+    )
+    failures = _count(connection, claimed.webhook_id, status, now) if counted else None
+    threshold = current_app.config["WEBHOOK_FAILURE_THRESHOLD"]
+    # Disabled in the same transaction: the counters' row lock holds back any other worker's
+    # count until then, so the webhook is disabled once, at exactly the threshold.
+    disabled = (
+        failures is not None
+        and failures >= threshold
+        and _disable(connection, claimed, failures, result.error)
+    )
     db.session.commit()
-    return status, delay
+    if disabled:
+        webhook = db.session.get(Webhook, claimed.webhook_id)
+        if webhook is not None:
+            notices.webhook_disabled(webhook, result.error)
+    elif failures is not None and failures < threshold:
+        notices.webhook_failing(claimed.webhook_id, failures, result.error)
+    return True
 
 
-def _postpone(delivery: WebhookEvent, wait: float) -> Outcome:
+def _settle(delivery_id: int, **values: object) -> None:
+    db.session.connection().execute(
+        sa.update(_deliveries).where(_deliveries.c.id == delivery_id).values(**values)
+    )
+    db.session.commit()
+
+
+def _postpone(claimed: Claimed, wait: float) -> Outcome:
     """Over the endpoint's rate limit: try later. Not an attempt, so not a failure either."""
-    status = DeliveryStatus.SCHEDULED if delivery.attempts else DeliveryStatus.PENDING
-    delivery.status = status
-    delivery.next_attempt_at = utcnow() + timedelta(seconds=wait)
-    delivery.lease_until = None
-    db.session.commit()
-    _report(delivery, status, reason="rate limited", retry_in=round(wait, 1))
+    status = DeliveryStatus.SCHEDULED if claimed.attempts else DeliveryStatus.PENDING
+    _settle(
+        claimed.id,
+        status=status,
+        next_attempt_at=utcnow() + timedelta(seconds=wait),
+        lease_until=None,
+    )
+    _report(claimed, status, claimed.attempts, reason="rate limited", retry_in=round(wait, 1))
     return Outcome(status, wait)
 
 
-def _report(delivery: WebhookEvent, status: str, **details: object) -> None:
+def _report(claimed: Claimed, status: str, attempt: int, **details: object) -> None:
     """One logfmt line per outcome, carrying the ids an operator searches by."""
     fields = {
-        "delivery": delivery.id,
-        "event": delivery.event_id,
-        "webhook": delivery.webhook_id,
-        "attempt": delivery.attempts,
+        "delivery": claimed.id,
+        "event": claimed.outgoing.event_id,
+        "webhook": claimed.webhook_id,
+        "attempt": attempt,
         "status": str(status),
         **{name: value for name, value in details.items() if value is not None},
     }
@@ -260,52 +402,56 @@ def _logfmt(value: object) -> str:
     return json.dumps(text) if not text or any(c in text for c in ' "=') else text
 
 
-def _count(webhook_id: int, status: str, error: str | None) -> None:
-    """Update the webhook's counters in SQL, so concurrent workers never lose an increment."""
-    now = utcnow()
-    table = Webhook.__table__
-    where = table.c.id == webhook_id
-    if status == DeliveryStatus.SCHEDULED:
-        db.session.execute(sa.update(table).where(where).values(last_triggered=now))
-    elif status == DeliveryStatus.SUCCEEDED:
-        db.session.execute(
-            sa.update(table)
-            .where(where)
-            .values(
-                success_count=table.c.success_count + 1, consecutive_failures=0, last_triggered=now
-            )
-        )
+_webhook_by_id = _webhooks.c.id == sa.bindparam("webhook_id")
+_COUNT_SCHEDULED = (
+    sa.update(_webhooks)
+    .where(_webhook_by_id)
+    .values(last_triggered=sa.bindparam("now", type_=UTCDateTime))
+)
+_COUNT_SUCCEEDED = (
+    sa.update(_webhooks)
+    .where(_webhook_by_id)
+    .values(
+        success_count=_webhooks.c.success_count + 1,
+        consecutive_failures=0,
+        last_triggered=sa.bindparam("now", type_=UTCDateTime),
+    )
+)
+_COUNT_FAILED = (
+    sa.update(_webhooks)
+    .where(_webhook_by_id)
+    .values(
+        failure_count=_webhooks.c.failure_count + 1,
+        consecutive_failures=_webhooks.c.consecutive_failures + 1,
+        last_triggered=sa.bindparam("now", type_=UTCDateTime),
+    )
+    .returning(_webhooks.c.consecutive_failures)
+)
+
+
+def _count(connection: sa.Connection, webhook_id: int, status: str, now: datetime) -> int | None:
+    """Update the webhook's counters in SQL, so concurrent workers never lose an increment.
+
+    Returns the consecutive failures when this delivery failed for good."""
+    parameters = {"webhook_id": webhook_id, "now": now}
+    if status == DeliveryStatus.SUCCEEDED:
+        connection.execute(_COUNT_SUCCEEDED, parameters)
     elif status == DeliveryStatus.FAILED:
-        failures = db.session.execute(
-            sa.update(table)
-            .where(where)
-            .values(
-                failure_count=table.c.failure_count + 1,
-                consecutive_failures=table.c.consecutive_failures + 1,
-                last_triggered=now,
-            )
-            .returning(table.c.consecutive_failures)
-        ).scalar_one()
-        if failures >= current_app.config["WEBHOOK_FAILURE_THRESHOLD"]:
-            _disable_for_failures(webhook_id, failures, error)
-        else:
-            notices.webhook_failing(webhook_id, failures, error)
+        return connection.execute(_COUNT_FAILED, parameters).scalar_one()
+    else:
+        connection.execute(_COUNT_SCHEDULED, parameters)
+    return None
 
 
-def _disable_for_failures(webhook_id: int, failures: int, error: str | None) -> None:
-    table = Webhook.__table__
+def _disable(connection: sa.Connection, claimed: Claimed, failures: int, error: str | None) -> bool:
+    """Disable the webhook for its failures; True only for the worker that flipped it."""
     reason = f"Disabled after {failures} consecutive failed deliveries. Last error: {error}"
-    disabled = db.session.execute(
-        sa.update(table)
-        .where(table.c.id == webhook_id, table.c.is_active.is_(True))
+    disabled = connection.execute(
+        sa.update(_webhooks)
+        .where(_webhooks.c.id == claimed.webhook_id, _webhooks.c.is_active.is_(True))
         .values(is_active=False, disabled_reason=reason, disabled_at=utcnow())
     ).rowcount
-    db.session.commit()
-    if disabled == 1:  # only the worker that flipped it tells the owner
-        webhook = db.session.get(Webhook, webhook_id)
-        if webhook is not None:
-            db.session.refresh(webhook)
-            notices.webhook_disabled(webhook, error)
+    return disabled == 1
 
 
 def _test_data(webhook: Webhook, event_type: str) -> dict[str, Any]:
@@ -328,25 +474,24 @@ def test_webhook(webhook: Webhook, event_type: str | None = None) -> dict[str, A
     event_type = event_type or TEST_EVENT
     data = _test_data(webhook, event_type)
     now = utcnow()
-    event = Event(
-        id=new_event_id(),
-        user_id=webhook.user_id,
-        event_type=event_type,
-        data=data,
-        created_at=now,
-    )
-    delivery = WebhookEvent(
-        webhook=webhook, event=event, status=DeliveryStatus.SENDING, next_attempt_at=now
-    )
+    event_id = new_event_id()
+    event = Event(id=event_id, user_id=webhook.user_id, event_type=event_type, data=data)
+    delivery = WebhookEvent(webhook=webhook, event=event, next_attempt_at=now)
     db.session.add_all([event, delivery])
-    db.session.flush()  # defaults applied, even when the URL is refused before any commit
-    sent = _send(webhook, event)
-    result = sent.result
-    status = DeliveryStatus.SUCCEEDED if is_success(result.status_code) else DeliveryStatus.FAILED
-    _log_attempt(delivery, sent, status)
+    db.session.flush()
+    delivery_id = delivery.id
     db.session.commit()
+    # Never queued, so nothing else takes it; claimed all the same, to be sent like any other.
+    claimed = _claim(delivery_id)
+    if claimed is None:  # the webhook was deleted meanwhile
+        raise NotFound(f"No webhook with id {webhook.id}.")
+    sent = _send(claimed.outgoing)
+    result = sent.result
+    success = is_success(result.status_code)
+    status = DeliveryStatus.SUCCEEDED if success else DeliveryStatus.FAILED
+    _record(claimed, sent, status, None, counted=False)
     return {
-        "success": delivery.success,
+        "success": success,
         "status_code": result.status_code,
         "response_body": result.response_body,
         "duration_ms": result.duration_ms,

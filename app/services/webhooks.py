@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask import current_app
@@ -36,7 +37,21 @@ class WebhookInput:
 
 
 def _secret_box() -> SecretBox:
-    return SecretBox(current_app.config["WEBHOOK_ENCRYPTION_KEY"])
+    return _box_for(current_app.config["WEBHOOK_ENCRYPTION_KEY"])
+
+
+@cache
+def _box_for(keys: str) -> SecretBox:
+    # Built once per key list: every delivery opens a secret with it.
+    return SecretBox(keys)
+
+
+class SealedSecrets(Protocol):
+    """A webhook's encrypted secrets: the model, or a row read in the delivery claim."""
+
+    secret_encrypted: str
+    previous_secret_encrypted: str | None
+    previous_secret_expires_at: datetime | None
 
 
 def validate(data: WebhookInput, *, creating: bool) -> None:
@@ -176,7 +191,7 @@ def reveal_secret(webhook: Webhook) -> str:
     return _secret_box().open(webhook.secret_encrypted)
 
 
-def signing_secrets(webhook: Webhook) -> list[str]:
+def signing_secrets(webhook: SealedSecrets) -> list[str]:
     """Secrets that sign a delivery now: the current one, and the previous one while it overlaps."""
     box = _secret_box()
     secrets_in_force = [box.open(webhook.secret_encrypted)]
