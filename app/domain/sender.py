@@ -144,6 +144,9 @@ def _connect(target: Target, timeout: float, deadline: _Deadline) -> socket.sock
         except OSError as exc:
             error = exc
             continue
+        # http.client writes the headers and the body in two sends: with Nagle's algorithm
+        # the body would wait for the endpoint's delayed ACK of the headers, 40 ms a request.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         deadline.watch(sock)
         if target.scheme != "https":
             return sock
