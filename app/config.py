@@ -41,6 +41,16 @@ def _int(name: str, raw: str, minimum: int = 0) -> int:
     return value
 
 
+def _engine_options(database_url: str, pool_size: int) -> dict[str, Any]:
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if not database_url.startswith("sqlite"):
+        # Connections kept open for the threads that use one at the same moment. Fewer, and
+        # SQLAlchemy opens and closes an extra one per use: a new PostgreSQL backend for every
+        # delivery once a worker's threads are busy (docs/performance.md).
+        options |= {"pool_size": pool_size, "max_overflow": pool_size}
+    return options
+
+
 def _delays(name: str, raw: str) -> tuple[int, ...]:
     parts = [part.strip() for part in raw.split(",") if part.strip()]
     return tuple(_int(name, part) for part in parts)
@@ -112,7 +122,10 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(
+            database_url,
+            _int("DATABASE_POOL_SIZE", get("DATABASE_POOL_SIZE", "20"), minimum=1),
+        ),
         "CELERY_BROKER_URL": get("CELERY_BROKER_URL", "filesystem://localhost/"),
         "EMBEDDED_BROKER_DIR": get("SIGNALPOST_BROKER_DIR", str(instance_path / "broker")),
         "REDIS_URL": get("REDIS_URL", "") or None,

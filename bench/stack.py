@@ -69,6 +69,8 @@ def settings_for(database_url: str, broker_url: str, timeout: int) -> dict[str, 
     return {
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": broker_url,
+        # As README's production setup: rate-limit counts in Redis, not the database.
+        "REDIS_URL": broker_url,
         "SECRET_KEY": "bench-secret-key",
         "WEBHOOK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
