@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from celery import Celery, Task
+from celery.signals import after_setup_logger
 from flask import Flask
+
+# Celery's "received" and "succeeded" lines, two per task at INFO. Each delivery already logs
+# one line of its own with the ids an operator searches by (services.delivery), and at
+# hundreds of deliveries a second the extra lines cost CPU. Failures are still logged.
+PER_TASK_LOGGERS = ("celery.app.trace", "celery.worker.strategy")
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -18,6 +25,8 @@ def celery_init_app(app: Flask) -> Celery:
     celery.config_from_object("celeryconfig")
     broker_url = app.config["CELERY_BROKER_URL"]
     celery.conf.broker_url = broker_url
+    if broker_url.startswith("redis://"):  # rediss:// and sentinel:// keep kombu's own
+        celery.conf.broker_transport = "app.broker:Transport"
     if broker_url.startswith("filesystem://"):
         folder = Path(app.config["EMBEDDED_BROKER_DIR"])
         celery.conf.broker_transport_options = _embedded_broker(folder)
@@ -38,3 +47,9 @@ def _embedded_broker(folder: Path) -> dict[str, object]:
         "processed_folder": str(processed_dir),
         "store_processed": False,
     }
+
+
+@after_setup_logger.connect
+def _quiet_per_task_lines(**_: object) -> None:
+    for name in PER_TASK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,30 @@
+"""kombu's Redis transport, without a new Redis client object for every message.
+
+kombu builds a `redis.Redis` for each publish, and two more for each message a worker takes
+(recording it as unacknowledged, then acknowledging it). Building one costs about 0.1 ms of
+CPU: a third of what publishing a delivery costs. These channels build one and keep it; a
+Redis client is safe to share between threads, it takes a connection from its pool per command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+
+import redis
+from kombu.transport import redis as kombu_redis
+
+
+class Channel(kombu_redis.Channel):
+    @cached_property
+    def _kept_client(self) -> redis.Redis:
+        return self._create_client()
+
+    @contextmanager
+    def conn_or_acquire(self, client: redis.Redis | None = None) -> Iterator[redis.Redis]:
+        yield client or self._kept_client
+
+
+class Transport(kombu_redis.Transport):
+    Channel = Channel
