@@ -1,0 +1,22 @@
+"""Statements that are a transaction by themselves, run without the ORM session.
+
+On PostgreSQL the hot paths (claiming a delivery, recording an attempt, storing an event with
+its deliveries) are each one statement. Run in autocommit mode, such a statement is atomic on
+its own and needs no BEGIN and COMMIT round trips; skipping the session also skips its
+bookkeeping. SQLite has no data-modifying CTEs, so there the callers use the session.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.extensions import db
+
+
+def on_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def autocommit() -> sa.Connection:
+    """A pooled connection on which every statement commits by itself; use it in `with`."""
+    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
