@@ -40,6 +40,7 @@ def test_defaults_follow_the_contract(tmp_path, monkeypatch):
         ("WEBHOOK_RATE_LIMIT", "10 per minute", "WEBHOOK_RATE_LIMIT must look like 10/minute"),
         ("WEBHOOK_REQUIRE_HTTPS", "maybe", "WEBHOOK_REQUIRE_HTTPS must be true or false"),
         ("WEBHOOK_ENCRYPTION_KEY", "short", "WEBHOOK_ENCRYPTION_KEY must be a Fernet key"),
+        ("DATABASE_POOL_SIZE", "0", "DATABASE_POOL_SIZE must be at least 1"),
     ],
 )
 def test_bad_values_are_refused_by_name(tmp_path, name, value, message):
@@ -64,6 +65,17 @@ def test_rates_and_postgres_urls_are_normalised(tmp_path):
     )
     assert settings["WEBHOOK_RATE_LIMIT"] == (100, 3600)
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/signalpost"
+
+
+def test_postgres_connections_are_pooled_as_configured(tmp_path):
+    postgres = load(tmp_path, DATABASE_URL="postgresql://u@db/s", DATABASE_POOL_SIZE="32")
+    assert postgres["SQLALCHEMY_ENGINE_OPTIONS"] == {
+        "pool_pre_ping": True,
+        "pool_size": 32,
+        "max_overflow": 32,
+    }
+    sqlite = load(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/s.sqlite", DATABASE_POOL_SIZE="32")
+    assert sqlite["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
 
 
 def test_missing_keys_are_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
