@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -44,6 +44,18 @@ def _secret_box() -> SecretBox:
 def _box_for(keys: str) -> SecretBox:
     # Built once per key list: every delivery opens a secret with it.
     return SecretBox(keys)
+
+
+def _open(sealed: str) -> str:
+    return _opened(current_app.config["WEBHOOK_ENCRYPTION_KEY"], sealed)
+
+
+@lru_cache(maxsize=4096)
+def _opened(keys: str, sealed: str) -> str:
+    # Opening is an HMAC check and an AES decryption, a tenth of a delivery's own CPU. A
+    # sealed secret changes only when it is rotated or re-encrypted, so its plaintext is kept
+    # by the sealed form, in the worker's memory, which holds the encryption key anyway.
+    return _box_for(keys).open(sealed)
 
 
 class SealedSecrets(Protocol):
@@ -188,16 +200,15 @@ def list_webhooks(owner: User | None = None) -> list[Webhook]:
 
 
 def reveal_secret(webhook: Webhook) -> str:
-    return _secret_box().open(webhook.secret_encrypted)
+    return _open(webhook.secret_encrypted)
 
 
 def signing_secrets(webhook: SealedSecrets) -> list[str]:
     """Secrets that sign a delivery now: the current one, and the previous one while it overlaps."""
-    box = _secret_box()
-    secrets_in_force = [box.open(webhook.secret_encrypted)]
+    secrets_in_force = [_open(webhook.secret_encrypted)]
     expires = webhook.previous_secret_expires_at
     if webhook.previous_secret_encrypted and expires and expires > utcnow():
-        secrets_in_force.append(box.open(webhook.previous_secret_encrypted))
+        secrets_in_force.append(_open(webhook.previous_secret_encrypted))
     return secrets_in_force
 
 
