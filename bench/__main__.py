@@ -2,7 +2,8 @@
 
 BENCH_SCALE (default 1) shrinks or grows every count; BENCH_RUNS (default 3) is how many runs
 each median is taken over; BENCH_WORKERS / BENCH_CONCURRENCY size the worker pool (default
-2 processes × 32 threads, one process per core as docs/operations.md advises);
+2 processes × 32 threads, one process per core as docs/operations.md advises) and BENCH_POOL
+chooses its kind (threads, or gevent);
 BENCH_MEMORY_DELIVERIES sets the memory run's length; BENCH_ONLY=throughput,logs runs only
 those; BENCH_PROFILE=1 (or `gil`) records py-spy profiles of the throughput runs into
 bench/profiles/ (read them with `python -m bench.hot FILE`).
@@ -51,6 +52,7 @@ def main() -> None:
     runs = int(env_number("BENCH_RUNS", 3))
     workers = int(env_number("BENCH_WORKERS", 2))
     concurrency = int(env_number("BENCH_CONCURRENCY", 32))
+    pool = os.environ.get("BENCH_POOL") or "threads"
     counts = {
         "throughput_events": max(100, int(5000 * scale)),
         "latency_events": max(50, int(200 * scale)),
@@ -68,7 +70,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "load_average_at_start": os.getloadavg()[0]},
         "setup": {"scale": scale, "runs": runs, "workers": workers, "concurrency": concurrency,
-                  "pool": "threads", "webhook_timeout": TIMEOUT, **counts},
+                  "pool": pool, "webhook_timeout": TIMEOUT, **counts},
     }  # fmt: skip
     with (
         tempfile.TemporaryDirectory(prefix="signalpost-bench-") as folder,
@@ -83,7 +85,7 @@ def main() -> None:
         running = []
         try:
             receiver.start()
-            running = start_workers(settings, Path(folder), workers, concurrency)
+            running = start_workers(settings, Path(folder), workers, concurrency, pool)
             cpu = CpuMeter(
                 {
                     "workers": lambda: [worker.process.pid for worker in running],

@@ -154,11 +154,13 @@ class Arrivals:
         return {key.decode(): float(value) for key, value in raw.items()}
 
 
-def start_workers(settings: dict[str, str], folder: Path, count: int, concurrency: int):
+def start_workers(
+    settings: dict[str, str], folder: Path, count: int, concurrency: int, pool: str = "threads"
+):
     workers = []
     for number in range(count):
         log = folder / f"worker-{number + 1}.log"
-        workers.append(Worker(settings, log, concurrency=concurrency).start())
+        workers.append(Worker(settings, log, concurrency=concurrency, pool=pool).start())
     for worker in workers:
         _wait_ready(worker)
     return workers

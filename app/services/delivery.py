@@ -140,7 +140,8 @@ _CLAIM = (
     sa.update(_deliveries)
     .where(
         _deliveries.c.id == sa.bindparam("delivery_id"),
-        _deliveries.c.status.in_(OPEN_STATUSES),
+        # Literals rather than one list parameter, which is expanded again at every execution.
+        _deliveries.c.status.in_([sa.literal(status.value) for status in OPEN_STATUSES]),
         sa.or_(
             _deliveries.c.lease_until.is_(None),
             _deliveries.c.lease_until < sa.bindparam("now", type_=UTCDateTime),

@@ -138,10 +138,13 @@ class PrivatePostgres:
 class Worker:
     """`celery -A tasks worker` as operators run it, in a process of its own."""
 
-    def __init__(self, env: dict[str, str], log: Path, concurrency: int = 8) -> None:
+    def __init__(
+        self, env: dict[str, str], log: Path, concurrency: int = 8, pool: str = "threads"
+    ) -> None:
         self.env = {**os.environ, **env}
         self.log = log
         self.concurrency = concurrency
+        self.pool = pool
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Worker:
@@ -152,7 +155,7 @@ class Worker:
             "tasks",
             "worker",
             "--pool",
-            "threads",
+            self.pool,
             "--concurrency",
             str(self.concurrency),
             "--loglevel",
