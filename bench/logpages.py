@@ -1,4 +1,4 @@
-"""Big logs: the logs service and page of a webhook with a long history."""
+"""Big logs: the JSON API's and the page's log of a webhook with a long history."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Webhook
-from app.services import logs
+from app.models import User
+from app.services import users
 from bench import seed
 from bench.scenarios import Bench, summary
 
@@ -26,8 +26,8 @@ def timed(call: Callable[[], Any], repeat: int) -> dict[str, Any]:
 
 
 def big_logs(bench: Bench, owner: seed.Owner, repeat: int) -> dict[str, Any]:
-    """The logs service (what the JSON API serves) and the logs page of the owner's first
-    webhook: the first page, one 1,000 pages deep, and the failed deliveries only."""
+    """`GET /api/webhooks/<id>/logs` and the logs page of the owner's first webhook, through
+    the whole Flask stack: the first page, one 1,000 pages deep, and (page) failed only."""
     from app.pages.logs import PAGE_SIZE
 
     api_size, depth = 50, 1000
@@ -41,21 +41,25 @@ def big_logs(bench: Bench, owner: seed.Owner, repeat: int) -> dict[str, Any]:
         page_depth = min(depth, rows // PAGE_SIZE - 1)
         api_cursor = seed.cursor_at_depth(connection, webhook_id, api_depth * api_size)
         page_cursor = seed.cursor_at_depth(connection, webhook_id, page_depth * PAGE_SIZE)
+        token = users.create_api_token(db.session.get(User, user_id), "bench")
         db.session.remove()
 
-    def service(before: int | None) -> Callable[[], Any]:
+    client = bench.app.test_client()
+
+    def api(before: int | None) -> Callable[[], Any]:
+        query = f"?limit={api_size}" + (f"&before={before}" if before else "")
+
         def call() -> Any:
-            with bench.app.app_context():
-                webhook = db.session.get(Webhook, webhook_id)
-                found, _ = logs.get_webhook_logs(webhook, api_size, before)
-                assert len(found) == api_size
-                result = [logs.log_as_dict(row) for row in found]
-                db.session.remove()
-                return result
+            response = client.get(
+                f"/api/webhooks/{webhook_id}/logs{query}",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.status_code == 200, response.status_code
+            assert len(response.get_json()["logs"]) == api_size
+            return response
 
         return call
 
-    client = bench.app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id)
         session["_fresh"] = True
@@ -74,8 +78,8 @@ def big_logs(bench: Bench, owner: seed.Owner, repeat: int) -> dict[str, Any]:
         "deliveries_of_webhook": rows,
         "api_depth_pages": api_depth,
         "page_depth_pages": page_depth,
-        "api_first_ms": timed(service(None), repeat),
-        "api_deep_ms": timed(service(api_cursor), repeat),
+        "api_first_ms": timed(api(None), repeat),
+        "api_deep_ms": timed(api(api_cursor), repeat),
         "page_first_ms": timed(page(None), repeat),
         "page_deep_ms": timed(page(page_cursor), repeat),
         "page_failed_only_ms": timed(page(None, "failed"), repeat),

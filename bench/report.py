@@ -81,8 +81,8 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         first, deep = f"< {TARGETS['logs_first_ms']} ms", f"< {TARGETS['logs_deep_ms']} ms"
         what = f"logs of a {name} webhook ({logs['deliveries_of_webhook']:,} deliveries)"
         out += [
-            (f"{what}: service, first page", f"{logs['api_first_ms']['median']:.1f} ms", first),
-            (f"{what}: service, {logs['api_depth_pages']} pages deep",
+            (f"{what}: API, first page", f"{logs['api_first_ms']['median']:.1f} ms", first),
+            (f"{what}: API, {logs['api_depth_pages']} pages deep",
              f"{logs['api_deep_ms']['median']:.1f} ms", deep),
             (f"{what}: page, first page", f"{logs['page_first_ms']['median']:.1f} ms", first),
             (f"{what}: page, {logs['page_depth_pages']} pages deep",
