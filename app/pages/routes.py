@@ -47,8 +47,16 @@ def new() -> ResponseReturnValue:
             form.show(exc)
         else:
             flash(f"Webhook “{webhook.name}” created. Its signing secret is below.", "success")
+            _advise_format(webhook)
             return redirect(url_for("pages.edit", webhook_id=webhook.id))
     return render_template("pages/form.html", form=form, webhook=None, event_types=EVENT_TYPES)
+
+
+def _advise_format(webhook: Webhook) -> None:
+    """A URL and a format that seem not to match are saved as asked, with a word of advice."""
+    advice = webhooks.format_warning(webhook.url, webhook.format)
+    if advice:
+        flash(advice, "warning")
 
 
 def render_edit(webhook: Webhook, form: WebhookForm | None = None, **secret: object) -> str:
@@ -60,6 +68,7 @@ def render_edit(webhook: Webhook, form: WebhookForm | None = None, **secret: obj
         webhook=webhook,
         event_types=EVENT_TYPES,
         masked_secret=mask(webhooks.reveal_secret(webhook)),
+        format_advice=webhooks.format_warning(webhook.url, webhook.format),
         **secret,
     )
 
@@ -76,6 +85,7 @@ def edit(webhook_id: int) -> ResponseReturnValue:
             form.show(exc)
         else:
             flash(f"Webhook “{webhook.name}” saved.", "success")
+            _advise_format(webhook)
             return redirect(url_for("pages.index"))
     return render_edit(webhook, form)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from app.domain import addresses
 from app.extensions import db
 from app.models import Webhook
 from app.services import webhooks
@@ -252,3 +253,18 @@ def test_sign_in_helper_matches_a_real_session(app, make_user):
     client = page_client(app)
     assert client.get("/webhooks").status_code == 302
     assert sign_in(client, user).get("/webhooks").status_code == 200
+
+
+def test_a_url_and_format_that_do_not_match_are_saved_with_advice(browser, monkeypatch):
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: ["162.159.128.233"])
+    me = browser()
+    discord_url = "https://discord.com/api/webhooks/123/abc"
+
+    response = me.post("/webhooks/new", form_data(url=discord_url, format="json"))
+
+    assert response.status_code == 302, "advice, never a refusal"
+    advised = text(me.get(response.headers["Location"]))
+    assert advised.count("choose the discord format") == 2  # the flash, and at the field
+    [webhook] = webhooks.list_webhooks(me.user)
+    me.post(f"/webhooks/{webhook.id}/edit", form_data(url=discord_url, format="discord"))
+    assert "choose the discord format" not in text(me.get(f"/webhooks/{webhook.id}/edit"))
