@@ -138,3 +138,25 @@ def test_authenticate_checks_the_password(make_user):
     assert users.authenticate(user.email, "correct horse").id == user.id
     assert users.authenticate(user.email, "wrong") is None
     assert users.authenticate("nobody@example.com", "correct horse") is None
+
+
+def test_listing_webhooks_takes_a_fixed_number_of_queries(app, make_webhook):
+    owner = make_webhook("http://127.0.0.1:9/a")[0].user
+    for n in range(5):
+        make_webhook(f"http://127.0.0.1:9/{n}", user=owner)
+    db.session.expire_all()
+    assert owner.email  # loaded again before counting
+    statements = []
+
+    def listener(*args: object) -> None:
+        statements.append(args[2])
+
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        listed = webhooks.list_webhooks(owner)
+        shown = [(w.events, w.user.email) for w in listed]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(shown) == 6
+    # The webhooks, then their subscriptions and their owners: one query each, not one per row.
+    assert len(statements) == 3, statements
