@@ -11,29 +11,42 @@ from collections.abc import Callable
 Behaviour = Callable[[socket.socket], None]
 
 
-def _read_request(connection: socket.socket) -> None:
+def read_request(connection: socket.socket) -> bytes:
+    """The request head and body, as far as Content-Length says."""
     connection.settimeout(5)
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = connection.recv(65536)
         if not chunk:
-            return
+            return data
         data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
 
 
 def reset(connection: socket.socket) -> None:
     """Read the request, then close with a TCP RST instead of an answer."""
-    _read_request(connection)
+    read_request(connection)
     connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
 def garbage(connection: socket.socket) -> None:
-    _read_request(connection)
+    read_request(connection)
     connection.sendall(b"\x00\x01NOT HTTP AT ALL\r\n\r\n\xff\xfe")
 
 
 def not_utf8(connection: socket.socket) -> None:
-    _read_request(connection)
+    read_request(connection)
     body = b"\xff\xfe\xfd caf\xe9 \x00 \xc3\x28"
     connection.sendall(
         b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
@@ -47,7 +60,7 @@ def silent(hold: float) -> Behaviour:
     """Read the request and never answer (for `hold` seconds, then hang up)."""
 
     def behave(connection: socket.socket) -> None:
-        _read_request(connection)
+        read_request(connection)
         time.sleep(hold)
 
     return behave
@@ -57,7 +70,7 @@ def drip(total_bytes: int, every: float) -> Behaviour:
     """Answer 200, then send the body one byte at a time."""
 
     def behave(connection: socket.socket) -> None:
-        _read_request(connection)
+        read_request(connection)
         connection.sendall(
             b"HTTP/1.1 200 OK\r\nContent-Length: " + str(total_bytes).encode() + b"\r\n\r\n"
         )
@@ -69,6 +82,8 @@ def drip(total_bytes: int, every: float) -> Behaviour:
 
 
 class RawServer:
+    """Accepts connections and runs `behaviour` on each in a thread of its own."""
+
     def __init__(self, behaviour: Behaviour) -> None:
         self.behaviour = behaviour
         self.connections = 0
