@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
-from functools import cache
 
 import redis
 import sqlalchemy as sa
@@ -56,9 +56,22 @@ def acquire(webhook_id: int) -> float | None:
     return limit.wait(now) + random.uniform(0, min(MAX_JITTER_SECONDS, limit.period / 10))
 
 
-@cache
+_clients: dict[str, redis.Redis] = {}
+_clients_lock = threading.Lock()
+
+
 def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url)
+    """One client per URL, made once even when a worker's threads first ask at the same time.
+
+    Not functools.cache: it lets two threads each build a client and keeps one. The other is
+    dropped while its pipeline still runs, and dropping a client disconnects its connections,
+    so that delivery failed ("'NoneType' object has no attribute 'readline'").
+    """
+    with _clients_lock:
+        client = _clients.get(url)
+        if client is None:
+            client = _clients[url] = redis.Redis.from_url(url)
+        return client
 
 
 def _acquire_redis(url: str, webhook_id: int, limit: RateLimit, window: int) -> bool:

@@ -3,7 +3,11 @@ and the per-endpoint delivery rate shared by every worker."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
+import redis
 import sqlalchemy as sa
 from freezegun import freeze_time
 
@@ -151,3 +155,41 @@ def test_without_redis_the_database_keeps_the_count(app, ctx, make_webhook, monk
         sa.select(DeliveryRateWindow.count).where(DeliveryRateWindow.webhook_id == webhook.id)
     ).all()
     assert counts == [2]
+
+
+def test_a_workers_threads_first_counting_at_once_share_one_client(
+    app, make_webhook, broker_url, monkeypatch
+):
+    # A fresh worker: its threads ask for the Redis client at the same moment. A second client
+    # built meanwhile and dropped would disconnect the connection its thread was using.
+    monkeypatch.setitem(app.config, "REDIS_URL", broker_url)
+    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (1_000_000, 60))
+    monkeypatch.setattr(ratelimit, "_clients", {})
+    built = []
+    from_url = redis.Redis.from_url
+
+    def slowly_built(url: str) -> redis.Redis:
+        time.sleep(0.05)  # widens the moment in which another thread could build one too
+        built.append(from_url(url))
+        return built[-1]
+
+    monkeypatch.setattr(redis.Redis, "from_url", slowly_built)
+    webhook_id = make_webhook("http://127.0.0.1:9/hook")[0].id
+    errors: list[BaseException] = []
+    start = threading.Barrier(16)
+
+    def count() -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                assert ratelimit.acquire(webhook_id) is None
+            except BaseException as error:  # reported by the assertion below
+                errors.append(error)
+
+    threads = [threading.Thread(target=count) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(built) == 1
