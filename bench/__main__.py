@@ -3,7 +3,8 @@
 BENCH_SCALE (default 1) shrinks or grows every count; BENCH_RUNS (default 3) is how many runs
 each median is taken over; BENCH_WORKERS / BENCH_CONCURRENCY size the worker pool (default
 2 processes × 32 threads, one process per core as docs/operations.md advises) and BENCH_POOL
-chooses its kind (threads, or gevent);
+chooses its kind (threads, or gevent); BENCH_ENDPOINTS (50) is how many endpoints the
+throughput events are spread over;
 BENCH_MEMORY_DELIVERIES sets the memory run's length; BENCH_ONLY=throughput,logs runs only
 those; BENCH_PROFILE=1 (or `gil`) records py-spy profiles of the throughput runs into
 bench/profiles/ (read them with `python -m bench.hot FILE`).
@@ -127,7 +128,7 @@ def measure(bench, app, base: str, settings, counts, results: dict[str, Any]) ->
 
     with app.app_context():
         connection = db.session.connection()
-        fast = owners("fast", 50)
+        fast = owners("fast", int(env_number("BENCH_ENDPOINTS", 50)))
         healthy, hanging = owners("healthy", 80), owners("hang", 20)
         fans = {size: fan_owner(size) for size in (1, 10, 100, 1000)}
         db.session.commit()

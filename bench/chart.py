@@ -60,7 +60,9 @@ def draw(results: dict[str, Any], path: Path) -> None:
     axes[1][0].set_title("Fan-out: time to the last delivery")
 
     keys = ("api_first_ms", "api_deep_ms", "page_first_ms", "page_deep_ms", "page_failed_only_ms")
+    keys += ("page_other_event_type_ms",)
     names = ("API\nfirst", "API\ndeep", "page\nfirst", "page\ndeep", "page\nfailed")
+    names += ("page\nother type",)
     width = 0.4
     for offset, (name, logs) in zip((-width / 2, width / 2), results["logs"].items(), strict=False):
         positions = [index + offset for index in range(len(keys))]
@@ -73,7 +75,7 @@ def draw(results: dict[str, Any], path: Path) -> None:
         )
         axes[1][1].bar_label(bars, fmt="%.0f", fontsize=7)  # fmt: skip
     for index, target in enumerate([TARGETS["logs_first_ms"], TARGETS["logs_deep_ms"]] * 2
-                                   + [TARGETS["logs_first_ms"]]):  # fmt: skip
+                                   + [TARGETS["logs_first_ms"]] * 2):  # fmt: skip
         axes[1][1].hlines(target, index - 0.45, index + 0.45, colors=TARGET, linestyles="dashed")
     axes[1][1].set_xticks(range(len(keys)), names, fontsize=8)
     axes[1][1].set_ylabel("ms")
