@@ -175,6 +175,9 @@ class WebhookEvent(db.Model):
     # The exact bytes of the latest attempt, as sent (the format may differ from the envelope).
     request_body: Mapped[str | None] = mapped_column(sa.Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The rate-limit window (its start, epoch seconds) this delivery's next attempt already
+    # has a place in, when the endpoint's limit postponed it (app/services/ratelimit.py).
+    rate_window: Mapped[int | None] = mapped_column(sa.BigInteger)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

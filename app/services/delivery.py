@@ -109,6 +109,7 @@ class Claimed:
 
     id: int
     attempts: int  # made before this one
+    rate_window: int | None  # where the endpoint's rate limit already gave it a place
     webhook_id: int
     webhook_active: bool
     disabled_reason: str | None
@@ -121,6 +122,7 @@ _events = Event.__table__
 _CLAIMED_COLUMNS = (
     _deliveries.c.id,
     _deliveries.c.attempts,
+    _deliveries.c.rate_window,
     _deliveries.c.webhook_id,
     _deliveries.c.event_id,
     _webhooks.c.is_active,
@@ -183,6 +185,7 @@ def _claim(delivery_id: int) -> Claimed | None:
     return Claimed(
         id=row.id,
         attempts=row.attempts,
+        rate_window=row.rate_window,
         webhook_id=row.webhook_id,
         webhook_active=row.is_active,
         disabled_reason=row.disabled_reason,
@@ -244,9 +247,9 @@ def attempt_delivery(delivery_id: int) -> Outcome:
         _settle(claimed.id, status=DeliveryStatus.SKIPPED, error=reason, lease_until=None)
         _report(claimed, DeliveryStatus.SKIPPED, claimed.attempts, reason="webhook disabled")
         return Outcome(DeliveryStatus.SKIPPED)
-    wait = ratelimit.acquire(claimed.webhook_id)
-    if wait is not None:
-        return _postpone(claimed, wait)
+    postponed = ratelimit.acquire(claimed.webhook_id, claimed.rate_window)
+    if postponed is not None:
+        return _postpone(claimed, postponed)
     sent = _send(claimed.outgoing)
     result = sent.result
     delay = (
@@ -303,6 +306,7 @@ _deliveries_update = (
             sa.bindparam("next_at", type_=UTCDateTime), _deliveries.c.next_attempt_at
         ),
         lease_until=None,
+        rate_window=None,  # its place, if it had one, is used
         updated_at=_now,
     )
 )
@@ -450,17 +454,22 @@ def _settle(delivery_id: int, **values: object) -> None:
     db.session.commit()
 
 
-def _postpone(claimed: Claimed, wait: float) -> Outcome:
-    """Over the endpoint's rate limit: try later. Not an attempt, so not a failure either."""
+def _postpone(claimed: Claimed, postponed: ratelimit.Postponed) -> Outcome:
+    """Over the endpoint's rate limit: go when the window the limiter gave it a place in opens.
+
+    Not an attempt, so not a failure either.
+    """
     status = DeliveryStatus.SCHEDULED if claimed.attempts else DeliveryStatus.PENDING
     _settle(
         claimed.id,
         status=status,
-        next_attempt_at=utcnow() + timedelta(seconds=wait),
+        next_attempt_at=utcnow() + timedelta(seconds=postponed.wait),
+        rate_window=postponed.window,
         lease_until=None,
     )
-    _report(claimed, status, claimed.attempts, reason="rate limited", retry_in=round(wait, 1))
-    return Outcome(status, wait)
+    wait = round(postponed.wait, 1)
+    _report(claimed, status, claimed.attempts, reason="rate limited", retry_in=wait)
+    return Outcome(status, postponed.wait)
 
 
 def _report(claimed: Claimed, status: str, attempt: int, **details: object) -> None:

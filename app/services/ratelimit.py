@@ -3,6 +3,12 @@
 With REDIS_URL set the counts live in Redis; otherwise in the database, which every worker
 process shares too (an in-process counter would not be: `make run` forks two worker processes).
 Celery's own `rate_limit` is per worker, so it cannot enforce a limit per endpoint.
+
+An attempt over the limit is not simply told to try again in the next window: it is given a
+place in the first window with room, counted there at once, and goes then without asking
+again. So a burst of N deliveries to an endpoint allowed L per window is postponed once each,
+into N / L windows in turn, instead of every waiting delivery asking again at every window
+(N² / 2L askings).
 """
 
 from __future__ import annotations
@@ -11,10 +17,12 @@ import logging
 import random
 import threading
 import time
+from dataclasses import dataclass
 
 import redis
 import sqlalchemy as sa
 from flask import current_app
+from redis.commands.core import Script
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.domain.ratelimit import RateLimit
@@ -25,65 +33,127 @@ log = logging.getLogger(__name__)
 
 # Database windows older than this are deleted as new ones open.
 KEEP_WINDOWS_SECONDS = 3600
-# Postponed attempts start at a random point of the next window's first second (or first tenth
-# of it, when windows are shorter), so they do not all ask again at the same instant.
+# Postponed attempts start at a random point of their window's first second (or first tenth
+# of it, when windows are shorter), so they do not all go at the same instant.
 MAX_JITTER_SECONDS = 1.0
+# A postponed attempt may be taken up this much before its window opens (the claim allows
+# for clocks a little apart); it still goes on its place.
+EARLY_SECONDS = 2.0
 
 
 def current_limit() -> RateLimit:
     return RateLimit(*current_app.config["WEBHOOK_RATE_LIMIT"])
 
 
-def acquire(webhook_id: int) -> float | None:
-    """None when an attempt to this webhook may go now; otherwise seconds to wait."""
+@dataclass(frozen=True)
+class Postponed:
+    """An attempt over the limit: it has a place in `window`, which opens in `wait` seconds."""
+
+    window: int  # the window's start, seconds since the epoch
+    wait: float
+
+
+def acquire(webhook_id: int, reserved_window: int | None = None) -> Postponed | None:
+    """None when an attempt to this webhook may go now; otherwise where it was given a place.
+
+    `reserved_window` is the place an earlier call gave this attempt: in that window (or just
+    before it opens) the attempt goes without being counted again.
+    """
     limit = current_limit()
     now = time.time()
+    if reserved_window is not None and (
+        reserved_window - EARLY_SECONDS <= now < reserved_window + limit.period
+    ):
+        return None
     window = limit.window(now)
     url = current_app.config["REDIS_URL"]
-    granted: bool | None = None
+    placed: int | None = None
     if url:
         try:
-            granted = _acquire_redis(url, webhook_id, limit, window)
+            placed = _place_redis(url, webhook_id, limit, window)
         except redis.RedisError as exc:
             # Deliveries go on while Redis is away, counted where every worker still can.
             log.warning(
                 "Redis unavailable for the delivery rate limit, using the database: %s", exc
             )
-    if granted is None:
-        granted = _acquire_database(webhook_id, limit, window)
-    if granted:
+    if placed is None:
+        placed = _place_database(webhook_id, limit, window)
+    if placed <= window:
         return None
-    return limit.wait(now) + random.uniform(0, min(MAX_JITTER_SECONDS, limit.period / 10))
+    jitter = random.uniform(0, min(MAX_JITTER_SECONDS, limit.period / 10))
+    return Postponed(placed, placed - now + jitter)
 
 
-_clients: dict[str, redis.Redis] = {}
-_clients_lock = threading.Lock()
+# Places are taken in order, so the windows between the current one and the furthest with a
+# place taken are full: after the current window, try from the furthest on.
+_PLACE = """
+local prefix, window, limit, period, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]),
+    tonumber(ARGV[4]), tonumber(ARGV[5])
+local furthest = tonumber(redis.call('GET', prefix .. 'furthest') or window)
+local candidate = window
+while true do
+    local key = prefix .. candidate
+    if redis.call('INCR', key) <= limit then
+        local ttl = candidate - now + period + 60
+        redis.call('EXPIRE', key, ttl)
+        if candidate > furthest then
+            redis.call('SET', prefix .. 'furthest', candidate, 'EX', ttl)
+        end
+        return candidate
+    end
+    redis.call('DECR', key)
+    if candidate < furthest then candidate = furthest else candidate = candidate + period end
+end
+"""
 
 
-def _redis(url: str) -> redis.Redis:
-    """One client per URL, made once even when a worker's threads first ask at the same time.
+_scripts: dict[str, Script] = {}
+_scripts_lock = threading.Lock()
+
+
+def _placing(url: str) -> Script:
+    """The script that places attempts, on one client per URL, made once even when a worker's
+    threads first ask at the same time. It goes to Redis by its SHA1, its text only once.
 
     Not functools.cache: it lets two threads each build a client and keeps one. The other is
-    dropped while its pipeline still runs, and dropping a client disconnects its connections,
-    so that delivery failed ("'NoneType' object has no attribute 'readline'").
+    dropped while its call still runs, and dropping a client disconnects its connections, so
+    that delivery failed ("'NoneType' object has no attribute 'readline'").
     """
-    with _clients_lock:
-        client = _clients.get(url)
-        if client is None:
-            client = _clients[url] = redis.Redis.from_url(url)
-        return client
+    with _scripts_lock:
+        script = _scripts.get(url)
+        if script is None:
+            script = _scripts[url] = redis.Redis.from_url(url).register_script(_PLACE)
+        return script
 
 
-def _acquire_redis(url: str, webhook_id: int, limit: RateLimit, window: int) -> bool:
-    key = f"signalpost:delivery-rate:{webhook_id}:{window}"
-    pipe = _redis(url).pipeline()
-    pipe.incr(key)
-    pipe.expire(key, limit.period + 60)
-    count, _ = pipe.execute()
-    return limit.allows(int(count) - 1)
+def _place_redis(url: str, webhook_id: int, limit: RateLimit, window: int) -> int:
+    """The window this attempt is counted in, from the current one on."""
+    prefix = f"signalpost:delivery-rate:{webhook_id}:"
+    place = _placing(url)
+    return int(place(args=[prefix, window, limit.count, limit.period, int(time.time())]))
 
 
-def _acquire_database(webhook_id: int, limit: RateLimit, window: int) -> bool:
+def _place_database(webhook_id: int, limit: RateLimit, window: int) -> int:
+    """The window this attempt is counted in, from the current one on."""
+    table = DeliveryRateWindow.__table__
+    furthest = db.session.scalar(
+        sa.select(sa.func.max(table.c.window_start)).where(table.c.webhook_id == webhook_id)
+    )
+    furthest = furthest or window
+    candidate = window
+    while not _take_database(webhook_id, limit, candidate):
+        candidate = furthest if candidate < furthest else candidate + limit.period
+    db.session.execute(
+        sa.delete(table).where(
+            table.c.webhook_id == webhook_id,
+            table.c.window_start < window - max(KEEP_WINDOWS_SECONDS, limit.period),
+        )
+    )
+    db.session.commit()
+    return candidate
+
+
+def _take_database(webhook_id: int, limit: RateLimit, window: int) -> bool:
     table = DeliveryRateWindow.__table__
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     db.session.execute(
@@ -102,11 +172,4 @@ def _acquire_database(webhook_id: int, limit: RateLimit, window: int) -> bool:
         )
         .values(count=table.c.count + 1)
     ).rowcount
-    db.session.execute(
-        sa.delete(table).where(
-            table.c.webhook_id == webhook_id,
-            table.c.window_start < window - max(KEEP_WINDOWS_SECONDS, limit.period),
-        )
-    )
-    db.session.commit()
     return granted == 1

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from freezegun import freeze_time
 
 from app.extensions import db
-from app.models import DeliveryRateWindow, DeliveryStatus, Webhook, WebhookEvent
-from app.services import events, ratelimit
+from app.models import DeliveryRateWindow, DeliveryStatus, Event, Webhook, WebhookEvent, utcnow
+from app.services import delivery, events, ratelimit
 from tests.security.servers import DripServer, HugeBodyServer
 from tests.support.waiting import wait_for
 
@@ -111,11 +111,89 @@ def test_the_limiter_grants_the_limit_then_asks_to_wait_for_the_next_window(
     with freeze_time("2030-01-01 12:00:15") as clock:
         answers = [ratelimit.acquire(webhook.id) for _ in range(7)]
         assert answers[:5] == [None] * 5
-        assert all(45 <= wait <= 46 for wait in answers[5:])
+        assert all(45 <= answer.wait <= 46 for answer in answers[5:])
         clock.tick(44)
         assert ratelimit.acquire(webhook.id) is not None
         clock.tick(1)
         assert ratelimit.acquire(webhook.id) is None, "a new window"
+
+
+def test_a_burst_is_given_places_in_the_next_windows_in_turn(
+    app, ctx, make_webhook, storage, monkeypatch
+):
+    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (5, 60))
+    webhook, _ = make_webhook("http://127.0.0.1:9/hook")
+    with freeze_time("2030-01-01 12:00:15"):
+        window = int(time.time()) // 60 * 60
+        answers = [ratelimit.acquire(webhook.id) for _ in range(17)]
+    assert answers[:5] == [None] * 5
+    places = [answer.window - window for answer in answers[5:]]
+    assert places == [60] * 5 + [120] * 5 + [180] * 2
+    for answer in answers[5:]:
+        opens_in = answer.window - (window + 15)
+        assert opens_in <= answer.wait <= opens_in + 1
+
+
+def test_an_attempt_goes_on_its_place_without_being_counted_again(
+    app, ctx, make_webhook, storage, monkeypatch
+):
+    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (1, 60))
+    webhook, _ = make_webhook("http://127.0.0.1:9/hook")
+    with freeze_time("2030-01-01 12:00:15") as clock:
+        assert ratelimit.acquire(webhook.id) is None
+        place = ratelimit.acquire(webhook.id)
+        assert place.window == int(time.time()) // 60 * 60 + 60
+
+        clock.tick(place.wait - 1)  # taken up a moment early, as clocks a little apart allow
+        assert ratelimit.acquire(webhook.id, reserved_window=place.window) is None
+        clock.tick(1)
+        # That window's one place is this attempt's: any other attempt goes after it.
+        assert ratelimit.acquire(webhook.id).window == place.window + 60
+
+        clock.tick(600)  # an attempt that missed its window is counted like any other
+        assert ratelimit.acquire(webhook.id, reserved_window=place.window) is None
+        assert ratelimit.acquire(webhook.id, reserved_window=place.window) is not None
+
+
+def test_a_burst_to_a_limited_endpoint_is_postponed_once_per_delivery(
+    app, ctx, make_webhook, receiver, monkeypatch
+):
+    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (2, 60))
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    webhook, _ = make_webhook(receiver.url)
+    with freeze_time("2030-01-01 12:00:15") as clock:
+        ids = [unqueued_delivery(webhook) for _ in range(5)]
+        first = [delivery.attempt_delivery(one) for one in ids]
+        assert [outcome.status for outcome in first] == ["succeeded"] * 2 + ["pending"] * 3
+        places = [db.session.get(WebhookEvent, one).rate_window for one in ids[2:]]
+        window = int(time.time()) // 60 * 60
+        assert places == [window + 60, window + 60, window + 120]
+
+        clock.tick(46)  # the next window: the two placed there go, the third is not yet due
+        second = [delivery.attempt_delivery(one) for one in ids[2:]]
+        assert [outcome.status for outcome in second] == ["succeeded", "succeeded", None]
+        clock.tick(60)
+        assert delivery.attempt_delivery(ids[4]).status == "succeeded"
+
+    db.session.expire_all()
+    rows = [db.session.get(WebhookEvent, one) for one in ids]
+    assert [(row.attempts, row.rate_window) for row in rows] == [(1, None)] * 5
+    assert len(receiver.requests) == 5
+    counts = db.session.scalars(
+        sa.select(DeliveryRateWindow.count)
+        .where(DeliveryRateWindow.webhook_id == webhook.id)
+        .order_by(DeliveryRateWindow.window_start)
+    ).all()
+    assert counts == [2, 2, 1]
+
+
+def unqueued_delivery(webhook: Webhook) -> int:
+    event_id = events.new_event_id()
+    db.session.add(Event(id=event_id, user_id=webhook.user_id, event_type="custom", data={}))
+    row = WebhookEvent(webhook_id=webhook.id, event_id=event_id, next_attempt_at=utcnow())
+    db.session.add(row)
+    db.session.commit()
+    return row.id
 
 
 def test_each_endpoint_has_its_own_limit(app, ctx, make_webhook, storage, monkeypatch):
@@ -151,10 +229,14 @@ def test_without_redis_the_database_keeps_the_count(app, ctx, make_webhook, monk
     with freeze_time("2030-01-01 14:00:00"):
         answers = [ratelimit.acquire(webhook.id) for _ in range(3)]
     assert answers[:2] == [None, None] and answers[2] is not None
-    counts = db.session.scalars(
-        sa.select(DeliveryRateWindow.count).where(DeliveryRateWindow.webhook_id == webhook.id)
+    counts = db.session.execute(
+        sa.select(DeliveryRateWindow.window_start, DeliveryRateWindow.count)
+        .where(DeliveryRateWindow.webhook_id == webhook.id)
+        .order_by(DeliveryRateWindow.window_start)
     ).all()
-    assert counts == [2]
+    # The third attempt's place is counted in the window it was given.
+    assert [count for _, count in counts] == [2, 1]
+    assert counts[1].window_start == answers[2].window
 
 
 def test_a_workers_threads_first_counting_at_once_share_one_client(
@@ -164,7 +246,7 @@ def test_a_workers_threads_first_counting_at_once_share_one_client(
     # built meanwhile and dropped would disconnect the connection its thread was using.
     monkeypatch.setitem(app.config, "REDIS_URL", broker_url)
     monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (1_000_000, 60))
-    monkeypatch.setattr(ratelimit, "_clients", {})
+    monkeypatch.setattr(ratelimit, "_scripts", {})
     built = []
     from_url = redis.Redis.from_url
 
