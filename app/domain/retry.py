@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 # Receivers asking for a longer pause than this via Retry-After get this; the broker's
 # visibility timeout (celeryconfig.py) is set well above it.
 MAX_RETRY_AFTER_SECONDS = 3600
+# A scheduled attempt may be taken up this much before it is due: worker clocks differ a
+# little, and a queued message may arrive a little before its countdown ends.
+EARLY_TOLERANCE = timedelta(seconds=2)
 
 
 def is_success(status_code: int | None) -> bool:

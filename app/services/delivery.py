@@ -21,7 +21,7 @@ from app.domain import sender
 from app.domain.catalog import TEST_EVENT, example_data
 from app.domain.formats import render
 from app.domain.payload import CONTENT_TYPE, envelope
-from app.domain.retry import RetryPolicy, is_success, parse_retry_after
+from app.domain.retry import EARLY_TOLERANCE, RetryPolicy, is_success, parse_retry_after
 from app.domain.signing import signature_headers
 from app.domain.urls import UrlRefused, check_target
 from app.extensions import db
@@ -44,8 +44,6 @@ from app.version import __version__
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"Signalpost-Webhooks/{__version__}"
-# A message may arrive a little before its countdown ends when worker clocks differ.
-EARLY_TOLERANCE = timedelta(seconds=2)
 # A delivery left `sending` by a dead worker is picked up again after its lease; a missed
 # queue message (broker outage, lost Redis data) once it has been due this long.
 REQUEUE_GRACE = timedelta(seconds=60)

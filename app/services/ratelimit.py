@@ -26,6 +26,7 @@ from redis.commands.core import Script
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.domain.ratelimit import RateLimit
+from app.domain.retry import EARLY_TOLERANCE
 from app.extensions import db
 from app.models import DeliveryRateWindow
 
@@ -36,9 +37,6 @@ KEEP_WINDOWS_SECONDS = 3600
 # Postponed attempts start at a random point of their window's first second (or first tenth
 # of it, when windows are shorter), so they do not all go at the same instant.
 MAX_JITTER_SECONDS = 1.0
-# A postponed attempt may be taken up this much before its window opens (the claim allows
-# for clocks a little apart); it still goes on its place.
-EARLY_SECONDS = 2.0
 
 
 def current_limit() -> RateLimit:
@@ -56,13 +54,13 @@ class Postponed:
 def acquire(webhook_id: int, reserved_window: int | None = None) -> Postponed | None:
     """None when an attempt to this webhook may go now; otherwise where it was given a place.
 
-    `reserved_window` is the place an earlier call gave this attempt: in that window (or just
-    before it opens) the attempt goes without being counted again.
+    `reserved_window` is the place an earlier call gave this attempt: in that window (or as
+    early before it as a claim may take it up) the attempt goes without being counted again.
     """
     limit = current_limit()
     now = time.time()
     if reserved_window is not None and (
-        reserved_window - EARLY_SECONDS <= now < reserved_window + limit.period
+        reserved_window - EARLY_TOLERANCE.total_seconds() <= now < reserved_window + limit.period
     ):
         return None
     window = limit.window(now)
