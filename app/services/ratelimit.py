@@ -29,6 +29,7 @@ from app.domain.ratelimit import RateLimit
 from app.domain.retry import EARLY_TOLERANCE
 from app.extensions import db
 from app.models import DeliveryRateWindow
+from app.services import sql
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ def _place_database(webhook_id: int, limit: RateLimit, window: int) -> int:
 
 def _take_database(webhook_id: int, limit: RateLimit, window: int) -> bool:
     table = DeliveryRateWindow.__table__
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if sql.on_postgres() else sqlite
     db.session.execute(
         dialect.insert(table)
         .values(webhook_id=webhook_id, window_start=window, count=0)
