@@ -32,7 +32,17 @@ broker_connection_retry_on_startup = True
 # First attempts have a queue of their own, so a backlog of retries to endpoints that keep
 # failing never delays a fresh event to a healthy one. Workers consume all three unless told
 # otherwise with -Q (see docs/operations.md).
-task_queues = (Queue("deliveries"), Queue("retries"), Queue("celery"))
+#
+# That queue's messages are not acknowledged: a message taken by a worker that then dies leaves
+# its delivery `pending` or `sending` in the database, and `requeue_due` sends it within about
+# two minutes, where Redis would give the message back only after the visibility timeout. Not
+# recording and removing each message as unacknowledged saves the worker and Redis two
+# transactions per delivery (docs/performance.md). Retries keep acknowledgements: a message
+# held for its countdown is given back when its worker stops.
+task_queues = (Queue("deliveries", no_ack=True), Queue("retries"), Queue("celery"))
+# Without acknowledgements there is no prefetch count to stop a worker taking the whole
+# `deliveries` queue into memory; this holds it to as many tasks as it has threads.
+worker_disable_prefetch = True
 task_default_queue = "celery"
 task_routes = {"signalpost.deliver": {"queue": "deliveries"}}
 

@@ -1,9 +1,13 @@
-"""kombu's Redis transport, without a new Redis client object for every message.
+"""kombu's Redis transport, with less Redis work per message.
 
-kombu builds a `redis.Redis` for each publish, and two more for each message a worker takes
-(recording it as unacknowledged, then acknowledging it). Building one costs about 0.1 ms of
-CPU: a third of what publishing a delivery costs. These channels build one and keep it; a
-Redis client is safe to share between threads, it takes a connection from its pool per command.
+- kombu builds a `redis.Redis` for each publish, and two more for each message a worker takes
+  (recording it as unacknowledged, then acknowledging it). Building one costs about 0.1 ms of
+  CPU: a third of what publishing a delivery costs. These channels build one and keep it; a
+  Redis client is safe to share between threads, it takes a connection from its pool per
+  command.
+- A message from a queue consumed without acknowledgements (celeryconfig's `deliveries`) was
+  never recorded as unacknowledged, so acknowledging it has nothing to remove: kombu would
+  still send Redis a transaction of two commands for it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,19 @@ import redis
 from kombu.transport import redis as kombu_redis
 
 
+class QoS(kombu_redis.QoS):
+    def ack(self, delivery_tag: str) -> None:
+        if delivery_tag in self._delivered:
+            super().ack(delivery_tag)
+
+    def reject(self, delivery_tag: str, requeue: bool = False) -> None:
+        if delivery_tag in self._delivered:
+            super().reject(delivery_tag, requeue)
+
+
 class Channel(kombu_redis.Channel):
+    QoS = QoS
+
     @cached_property
     def _kept_client(self) -> redis.Redis:
         return self._create_client()

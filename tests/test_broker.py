@@ -1,6 +1,12 @@
-"""The Redis broker transport keeps one client per channel (app/broker.py)."""
+"""The Redis broker transport (app/broker.py): one client per channel, and no Redis work to
+acknowledge a message from a queue consumed without acknowledgements."""
 
 from __future__ import annotations
+
+import uuid
+
+import pytest
+from kombu import Consumer, Queue
 
 from app.broker import Channel
 
@@ -27,3 +33,38 @@ def test_messages_still_go_through(app):
         finally:
             queue.clear()
             queue.close()
+
+
+def test_first_attempts_are_consumed_without_acknowledgements_and_retries_with(app):
+    queues = app.extensions["celery"].amqp.queues
+    assert queues["deliveries"].no_ack is True
+    assert queues["retries"].no_ack is False
+    # Without acknowledgements only this bounds what a worker takes (tests/faults).
+    assert app.extensions["celery"].conf.worker_disable_prefetch is True
+
+
+@pytest.mark.parametrize("no_ack", [True, False])
+def test_only_acknowledged_queues_keep_a_record_of_taken_messages(app, monkeypatch, no_ack):
+    celery = app.extensions["celery"]
+    # A queue of its own: the suite's worker consumes the real ones.
+    queue = Queue(f"signalpost-broker-test-{uuid.uuid4().hex[:8]}", no_ack=no_ack)
+    with celery.connection_for_write() as connection:
+        channel = connection.default_channel
+        taken = []
+        with Consumer(channel, [queue], callbacks=[lambda _body, message: taken.append(message)]):
+            connection.SimpleQueue(queue.name).put({"n": 1})
+            connection.drain_events(timeout=5)
+            [message] = taken
+            with channel.conn_or_acquire() as client:
+                assert client.hexists(channel.unacked_key, message.delivery_tag) is not no_ack
+                transactions = []
+                pipeline = client.pipeline
+                monkeypatch.setattr(
+                    client, "pipeline", lambda: transactions.append(1) or pipeline()
+                )
+                message.ack()
+                monkeypatch.undo()
+                assert not client.hexists(channel.unacked_key, message.delivery_tag)
+            # Nothing was recorded, so acknowledging it asks nothing of Redis.
+            assert len(transactions) == (0 if no_ack else 1)
+        queue(channel).delete()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 
+import redis
+import sqlalchemy as sa
 from flask import Flask
 
 from app.extensions import db
-from app.models import User
+from app.models import DeliveryStatus, User, WebhookEvent
 from app.services import events, users, webhooks
 from tests.faults.checks import assert_consistent, settle
 from tests.support.processes import PrivateRedis
@@ -91,5 +93,33 @@ def test_two_worker_processes_share_a_stream_without_sending_twice(
         settle(receiver, event_ids)
 
         assert sorted(r.headers["X-Webhook-Id"] for r in receiver.requests) == sorted(event_ids)
+        assert_consistent(webhook_id, receiver, event_ids)
+        db.session.remove()
+
+
+def test_a_worker_takes_no_more_first_attempts_than_it_has_threads(
+    fault_app: Flask, start_worker, receiver, private_redis: PrivateRedis
+):
+    """First attempts are consumed without acknowledgements, so there is no prefetch count:
+    worker_disable_prefetch is what leaves the rest queued for other workers."""
+    receiver.default = Reply(200, delay=1.5)
+    with fault_app.app_context():
+        owner, webhook_id = _owner_and_webhook(receiver)
+        worker = start_worker()
+        event_ids = _fire(owner, 3 * worker.concurrency)
+
+        def sending() -> int:
+            db.session.rollback()
+            return db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(WebhookEvent)
+                .where(WebhookEvent.status == DeliveryStatus.SENDING)
+            )
+
+        wait_for(lambda: sending() == worker.concurrency, timeout=60)
+        queued = redis.Redis.from_url(private_redis.url).llen("deliveries")
+        # One more may be on its way from Redis as the last thread took its task.
+        assert queued >= len(event_ids) - worker.concurrency - 1
+        settle(receiver, event_ids)
         assert_consistent(webhook_id, receiver, event_ids)
         db.session.remove()
