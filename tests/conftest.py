@@ -28,7 +28,7 @@ from app import create_app
 from app.domain import addresses, sender
 from app.extensions import db
 from app.models import User, Webhook
-from app.services import users, webhooks
+from app.services import sql, users, webhooks
 from tests.support.mailsink import MailSink
 from tests.support.receiver import Receiver
 
@@ -149,7 +149,7 @@ def app(settings: dict[str, str]) -> Iterator[Flask]:
         upgrade()
     yield application
     with application.app_context():
-        db.engine.dispose()
+        sql.dispose()
     # Threads that served the session (the in-thread worker's pool, the e2e server) may leave
     # a connection object behind when they end; collect those now, quietly, rather than have
     # the interpreter warn about them at exit.
@@ -171,7 +171,7 @@ def make_app(app: Flask, settings: dict[str, str]) -> Iterator[Callable[..., Fla
     yield make
     for other in made:
         with other.app_context():
-            db.engine.dispose()
+            sql.dispose()
     app.extensions["celery"].set_default()
 
 

@@ -78,6 +78,21 @@ def test_postgres_connections_are_pooled_as_configured(tmp_path):
     assert sqlite["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
 
 
+def test_postgres_has_a_second_pool_of_the_same_size_that_commits_asynchronously(tmp_path):
+    postgres = load(tmp_path, DATABASE_URL="postgresql://u@db/s", DATABASE_POOL_SIZE="32")
+    assert postgres["SQLALCHEMY_BINDS"] == {
+        config.PROGRESS_BIND: {
+            "url": "postgresql+psycopg://u@db/s",
+            "pool_pre_ping": True,
+            "pool_size": 32,
+            "max_overflow": 32,
+            "connect_args": {"options": "-c synchronous_commit=off"},
+        }
+    }
+    sqlite = load(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/s.sqlite")
+    assert sqlite["SQLALCHEMY_BINDS"] == {}
+
+
 def test_missing_keys_are_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("WEBHOOK_ENCRYPTION_KEY", raising=False)

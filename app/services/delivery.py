@@ -171,7 +171,7 @@ def _claim(delivery_id: int) -> Claimed | None:
         "lease": now + _lease(),
     }
     if sql.on_postgres():
-        with sql.autocommit() as connection:
+        with sql.progress() as connection:
             row = connection.execute(_CLAIM_AND_READ, parameters).one_or_none()
     else:
         connection = db.session.connection()
@@ -423,7 +423,7 @@ def _record(
         "now": now,
     }
     if sql.on_postgres():
-        with sql.autocommit() as connection:
+        with sql.progress() as connection:
             row = connection.execute(_RECORD, parameters).one_or_none()
         if row is None:
             return False
