@@ -66,7 +66,11 @@ def _binds(database_url: str, engine_options: dict[str, Any]) -> dict[str, Any]:
     """
     if database_url.startswith("sqlite"):
         return {}
-    options = {"connect_args": {"options": "-c synchronous_commit=off"}}
+    options = {
+        "connect_args": {"options": "-c synchronous_commit=off"},
+        # Every statement on it is a transaction by itself: set once, not at every checkout.
+        "isolation_level": "AUTOCOMMIT",
+    }
     return {PROGRESS_BIND: {"url": database_url, **engine_options, **options}}
 
 

@@ -87,6 +87,7 @@ def test_postgres_has_a_second_pool_of_the_same_size_that_commits_asynchronously
             "pool_size": 32,
             "max_overflow": 32,
             "connect_args": {"options": "-c synchronous_commit=off"},
+            "isolation_level": "AUTOCOMMIT",
         }
     }
     sqlite = load(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/s.sqlite")

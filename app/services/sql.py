@@ -18,19 +18,20 @@ def on_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
-def autocommit(engine: sa.Engine | None = None) -> sa.Connection:
+def autocommit() -> sa.Connection:
     """A pooled connection on which every statement commits by itself; use it in `with`."""
-    return (engine or db.engine).connect().execution_options(isolation_level="AUTOCOMMIT")
+    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
 def progress() -> sa.Connection:
-    """`autocommit`, for the statements that claim a delivery and record its attempts.
+    """A connection like `autocommit`'s, for the statements that claim a delivery and record
+    its attempts.
 
     Their commits do not wait for the disk (app.config._binds says why that loses nothing).
     Waiting for the WAL flush of two commits per delivery was a fifth of what PostgreSQL and
     the workers spent on it (docs/performance.md).
     """
-    return autocommit(db.engines[PROGRESS_BIND])
+    return db.engines[PROGRESS_BIND].connect()
 
 
 def dispose() -> None:
