@@ -60,9 +60,9 @@ def draw(results: dict[str, Any], path: Path) -> None:
     axes[1][0].set_title("Fan-out: time to the last delivery")
 
     keys = ("api_first_ms", "api_deep_ms", "page_first_ms", "page_deep_ms", "page_failed_only_ms")
-    keys += ("page_other_event_type_ms",)
+    keys += ("page_event_type_ms", "page_other_event_type_ms")
     names = ("API\nfirst", "API\ndeep", "page\nfirst", "page\ndeep", "page\nfailed")
-    names += ("page\nother type",)
+    names += ("page\nits type", "page\nother type")
     width = 0.4
     for offset, (name, logs) in zip((-width / 2, width / 2), results["logs"].items(), strict=False):
         positions = [index + offset for index in range(len(keys))]

@@ -89,6 +89,8 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
              f"{logs['page_deep_ms']['median']:.1f} ms", deep),
             (f"{what}: page, failed only (1%)",
              f"{logs['page_failed_only_ms']['median']:.1f} ms", first),
+            (f"{what}: page, the event type of every delivery",
+             f"{logs['page_event_type_ms']['median']:.1f} ms", first),
             (f"{what}: page, an event type it never received",
              f"{logs['page_other_event_type_ms']['median']:.1f} ms", first),
         ]  # fmt: skip
