@@ -27,9 +27,9 @@ def progress() -> sa.Connection:
     """A connection like `autocommit`'s, for the statements that claim a delivery and record
     its attempts.
 
-    Their commits do not wait for the disk (app.config._binds says why that loses nothing).
-    Waiting for the WAL flush of two commits per delivery was a fifth of what PostgreSQL and
-    the workers spent on it (docs/performance.md).
+    Their commits do not wait for the disk (app.config._binds says why that loses nothing):
+    two flushes of the WAL per delivery held the worker's threads and PostgreSQL's CPU
+    (docs/performance.md).
     """
     return db.engines[PROGRESS_BIND].connect()
 
