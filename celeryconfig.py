@@ -41,7 +41,8 @@ broker_connection_retry_on_startup = True
 # held for its countdown is given back when its worker stops.
 task_queues = (Queue("deliveries", no_ack=True), Queue("retries"), Queue("celery"))
 # Without acknowledgements there is no prefetch count to stop a worker taking the whole
-# `deliveries` queue into memory; this holds it to as many tasks as it has threads.
+# `deliveries` queue into memory; this holds it to as many tasks as it has threads. Celery
+# does that on Redis only: on any other broker app/celery_app.py acknowledges every queue.
 worker_disable_prefetch = True
 task_default_queue = "celery"
 task_routes = {"signalpost.deliver": {"queue": "deliveries"}}

@@ -8,11 +8,15 @@ from pathlib import Path
 from celery import Celery, Task
 from celery.signals import after_setup_logger
 from flask import Flask
+from kombu import Queue
 
 # Celery's "received" and "succeeded" lines, two per task at INFO. Each delivery already logs
 # one line of its own with the ids an operator searches by (services.delivery), and at
 # hundreds of deliveries a second the extra lines cost CPU. Failures are still logged.
 PER_TASK_LOGGERS = ("celery.app.trace", "celery.worker.strategy")
+# Where Celery can hold a worker's intake from a queue without acknowledgements to its
+# threads (worker_disable_prefetch, celeryconfig).
+REDIS_BROKERS = ("redis://", "rediss://", "sentinel://")
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -27,6 +31,11 @@ def celery_init_app(app: Flask) -> Celery:
     celery.conf.broker_url = broker_url
     if broker_url.startswith("redis://"):  # rediss:// and sentinel:// keep kombu's own
         celery.conf.broker_transport = "app.broker:Transport"
+    if not broker_url.startswith(REDIS_BROKERS):
+        # Elsewhere (`make run`'s embedded broker) that bound does not hold and Celery warns
+        # at every start; every queue keeps its acknowledgements and the prefetch count.
+        celery.conf.task_queues = [Queue(queue.name) for queue in celery.conf.task_queues]
+        celery.conf.worker_disable_prefetch = False
     if broker_url.startswith("filesystem://"):
         folder = Path(app.config["EMBEDDED_BROKER_DIR"])
         celery.conf.broker_transport_options = _embedded_broker(folder)

@@ -43,6 +43,15 @@ def test_first_attempts_are_consumed_without_acknowledgements_and_retries_with(a
     assert app.extensions["celery"].conf.worker_disable_prefetch is True
 
 
+def test_the_embedded_broker_acknowledges_every_queue(make_app, tmp_path):
+    """Celery bounds a worker's intake from a queue without acknowledgements on Redis only."""
+    celery = make_app(
+        CELERY_BROKER_URL="filesystem://localhost/", SIGNALPOST_BROKER_DIR=str(tmp_path)
+    ).extensions["celery"]
+    assert [queue.no_ack for queue in celery.amqp.queues.values()] == [False] * 3
+    assert celery.conf.worker_disable_prefetch is False
+
+
 @pytest.mark.parametrize("no_ack", [True, False])
 def test_only_acknowledged_queues_keep_a_record_of_taken_messages(app, monkeypatch, no_ack):
     celery = app.extensions["celery"]
