@@ -179,7 +179,7 @@ class WebhookEvent(db.Model):
     request_body: Mapped[str | None] = mapped_column(sa.Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The rate-limit window (its start, epoch seconds) this delivery's next attempt already
-    # has a place in, when the endpoint's limit postponed it (app/services/ratelimit.py).
+    # has a place in, when the endpoint's limit postponed it (app/services/delivery_rate.py).
     rate_window: Mapped[int | None] = mapped_column(sa.BigInteger)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

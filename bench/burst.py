@@ -23,7 +23,7 @@ from app import create_app
 from app.domain.retry import EARLY_TOLERANCE
 from app.extensions import db
 from app.models import OPEN_STATUSES, Event, WebhookEvent, utcnow
-from app.services import delivery, events, sql, users, webhooks
+from app.services import connections, delivery, events, users, webhooks
 from tests.support.receiver import Receiver
 
 
@@ -45,7 +45,7 @@ def main(count: int, per_minute: int) -> None:
             with app.app_context():
                 upgrade()
                 report(*run(receiver.url, count), count, per_minute)
-                sql.dispose()
+                connections.dispose()
         finally:
             receiver.stop()
 

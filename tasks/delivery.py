@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from celery import Task, shared_task
 from celery.signals import worker_shutdown
 
-from app.domain import sender
+from app.outbound import client as sender
 from app.services import delivery, queue
 
 

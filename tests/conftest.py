@@ -25,10 +25,11 @@ from cryptography.fernet import Fernet
 from flask import Flask
 
 from app import create_app
-from app.domain import addresses, sender
+from app.domain import addresses
 from app.extensions import db
 from app.models import User, Webhook
-from app.services import sql, users, webhooks
+from app.outbound import client as sender
+from app.services import connections, users, webhooks
 from tests.support.mailsink import MailSink
 from tests.support.receiver import Receiver
 
@@ -149,7 +150,7 @@ def app(settings: dict[str, str]) -> Iterator[Flask]:
         upgrade()
     yield application
     with application.app_context():
-        sql.dispose()
+        connections.dispose()
     # Threads that served the session (the in-thread worker's pool, the e2e server) may leave
     # a connection object behind when they end; collect those now, quietly, rather than have
     # the interpreter warn about them at exit.
@@ -171,7 +172,7 @@ def make_app(app: Flask, settings: dict[str, str]) -> Iterator[Callable[..., Fla
     yield make
     for other in made:
         with other.app_context():
-            sql.dispose()
+            connections.dispose()
     app.extensions["celery"].set_default()
 
 

@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from app.domain import sender
 from app.domain.urls import check_target
+from app.outbound import client as sender
 
 
 class KeepAliveServer:

@@ -13,7 +13,7 @@ from app.api.openapi import document
 from app.api.parsing import json_object
 from app.domain.catalog import EVENT_TYPES
 from app.extensions import limiter
-from app.limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
+from app.request_limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
 from app.services import delivery, webhooks
 from app.services.webhooks import WebhookInput, as_dict
 

@@ -17,7 +17,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from app.domain import sender
 from app.domain.catalog import TEST_EVENT, example_data
 from app.domain.formats import render
 from app.domain.payload import CONTENT_TYPE, envelope
@@ -35,7 +34,8 @@ from app.models import (
     WebhookEvent,
     utcnow,
 )
-from app.services import notices, queue, ratelimit, sql
+from app.outbound import client as sender
+from app.services import connections, delivery_rate, notices, queue
 from app.services.errors import NotFound, ValidationError
 from app.services.events import new_event_id
 from app.services.webhooks import signing_secrets
@@ -170,8 +170,8 @@ def _claim(delivery_id: int) -> Claimed | None:
         "due_by": now + EARLY_TOLERANCE,
         "lease": now + _lease(),
     }
-    if sql.on_postgres():
-        with sql.progress() as connection:
+    if connections.on_postgres():
+        with connections.progress() as connection:
             row = connection.execute(_CLAIM_AND_READ, parameters).one_or_none()
     else:
         connection = db.session.connection()
@@ -245,7 +245,7 @@ def attempt_delivery(delivery_id: int) -> Outcome:
         _settle(claimed.id, status=DeliveryStatus.SKIPPED, error=reason, lease_until=None)
         _report(claimed, DeliveryStatus.SKIPPED, claimed.attempts, reason="webhook disabled")
         return Outcome(DeliveryStatus.SKIPPED)
-    postponed = ratelimit.acquire(claimed.webhook_id, claimed.rate_window)
+    postponed = delivery_rate.acquire(claimed.webhook_id, claimed.rate_window)
     if postponed is not None:
         return _postpone(claimed, postponed)
     sent = _send(claimed.outgoing)
@@ -422,8 +422,8 @@ def _record(
         "threshold": current_app.config["WEBHOOK_FAILURE_THRESHOLD"],
         "now": now,
     }
-    if sql.on_postgres():
-        with sql.progress() as connection:
+    if connections.on_postgres():
+        with connections.progress() as connection:
             row = connection.execute(_RECORD, parameters).one_or_none()
         if row is None:
             return False
@@ -452,7 +452,7 @@ def _settle(delivery_id: int, **values: object) -> None:
     db.session.commit()
 
 
-def _postpone(claimed: Claimed, postponed: ratelimit.Postponed) -> Outcome:
+def _postpone(claimed: Claimed, postponed: delivery_rate.Postponed) -> Outcome:
     """Over the endpoint's rate limit: go when the window the limiter gave it a place in opens.
 
     Not an attempt, so not a failure either.

@@ -22,7 +22,7 @@ from app.models import (
     WebhookEvent,
     utcnow,
 )
-from app.services import queue, sql
+from app.services import connections, queue
 from app.services.errors import PayloadTooLarge, ValidationError
 
 
@@ -115,8 +115,8 @@ def trigger_event(owner: User, event_type: str, data: dict[str, Any]) -> Trigger
         "data": data,
         "now": utcnow(),
     }
-    if sql.on_postgres():
-        with sql.autocommit() as connection:
+    if connections.on_postgres():
+        with connections.autocommit() as connection:
             delivery_ids = list(connection.scalars(_STORE, parameters))
     else:
         db.session.execute(_INSERT_EVENT, parameters)

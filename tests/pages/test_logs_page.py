@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import WebhookEvent, utcnow
-from app.pages import logs as logs_page
 from app.services import delivery, events
+from app.webhooks import logs as logs_page
 from tests.pages.conftest import text
 from tests.support.receiver import Reply
 from tests.support.waiting import wait_for

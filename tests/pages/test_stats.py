@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from app.extensions import db
 from app.models import Event, WebhookEvent, utcnow
-from app.pages.display import CHART_HEIGHT, chart_bars
 from app.services import stats
 from app.services.events import new_event_id
+from app.template_helpers import CHART_HEIGHT, chart_bars
 
 
 def add_delivery(webhook, created_at, success):

@@ -13,7 +13,7 @@ from freezegun import freeze_time
 
 from app.extensions import db
 from app.models import DeliveryRateWindow, DeliveryStatus, Event, Webhook, WebhookEvent, utcnow
-from app.services import delivery, events, ratelimit
+from app.services import delivery, delivery_rate, events
 from tests.security.servers import DripServer, HugeBodyServer
 from tests.support.waiting import wait_for
 
@@ -109,13 +109,13 @@ def test_the_limiter_grants_the_limit_then_asks_to_wait_for_the_next_window(
     monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (5, 60))
     webhook, _ = make_webhook("http://127.0.0.1:9/hook")
     with freeze_time("2030-01-01 12:00:15") as clock:
-        answers = [ratelimit.acquire(webhook.id) for _ in range(7)]
+        answers = [delivery_rate.acquire(webhook.id) for _ in range(7)]
         assert answers[:5] == [None] * 5
         assert all(45 <= answer.wait <= 46 for answer in answers[5:])
         clock.tick(44)
-        assert ratelimit.acquire(webhook.id) is not None
+        assert delivery_rate.acquire(webhook.id) is not None
         clock.tick(1)
-        assert ratelimit.acquire(webhook.id) is None, "a new window"
+        assert delivery_rate.acquire(webhook.id) is None, "a new window"
 
 
 def test_a_burst_is_given_places_in_the_next_windows_in_turn(
@@ -125,7 +125,7 @@ def test_a_burst_is_given_places_in_the_next_windows_in_turn(
     webhook, _ = make_webhook("http://127.0.0.1:9/hook")
     with freeze_time("2030-01-01 12:00:15"):
         window = int(time.time()) // 60 * 60
-        answers = [ratelimit.acquire(webhook.id) for _ in range(17)]
+        answers = [delivery_rate.acquire(webhook.id) for _ in range(17)]
     assert answers[:5] == [None] * 5
     places = [answer.window - window for answer in answers[5:]]
     assert places == [60] * 5 + [120] * 5 + [180] * 2
@@ -140,19 +140,19 @@ def test_an_attempt_goes_on_its_place_without_being_counted_again(
     monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (1, 60))
     webhook, _ = make_webhook("http://127.0.0.1:9/hook")
     with freeze_time("2030-01-01 12:00:15") as clock:
-        assert ratelimit.acquire(webhook.id) is None
-        place = ratelimit.acquire(webhook.id)
+        assert delivery_rate.acquire(webhook.id) is None
+        place = delivery_rate.acquire(webhook.id)
         assert place.window == int(time.time()) // 60 * 60 + 60
 
         clock.tick(place.wait - 1)  # taken up a moment early, as clocks a little apart allow
-        assert ratelimit.acquire(webhook.id, reserved_window=place.window) is None
+        assert delivery_rate.acquire(webhook.id, reserved_window=place.window) is None
         clock.tick(1)
         # That window's one place is this attempt's: any other attempt goes after it.
-        assert ratelimit.acquire(webhook.id).window == place.window + 60
+        assert delivery_rate.acquire(webhook.id).window == place.window + 60
 
         clock.tick(600)  # an attempt that missed its window is counted like any other
-        assert ratelimit.acquire(webhook.id, reserved_window=place.window) is None
-        assert ratelimit.acquire(webhook.id, reserved_window=place.window) is not None
+        assert delivery_rate.acquire(webhook.id, reserved_window=place.window) is None
+        assert delivery_rate.acquire(webhook.id, reserved_window=place.window) is not None
 
 
 def test_a_burst_to_a_limited_endpoint_is_postponed_once_per_delivery(
@@ -201,9 +201,9 @@ def test_each_endpoint_has_its_own_limit(app, ctx, make_webhook, storage, monkey
     first, _ = make_webhook("http://127.0.0.1:9/hook")
     second, _ = make_webhook("http://127.0.0.1:9/hook")
     with freeze_time("2030-01-01 13:00:00"):
-        assert ratelimit.acquire(first.id) is None
-        assert ratelimit.acquire(first.id) is not None
-        assert ratelimit.acquire(second.id) is None
+        assert delivery_rate.acquire(first.id) is None
+        assert delivery_rate.acquire(first.id) is not None
+        assert delivery_rate.acquire(second.id) is None
 
 
 def test_old_database_windows_are_deleted(app, ctx, make_webhook, monkeypatch):
@@ -211,9 +211,9 @@ def test_old_database_windows_are_deleted(app, ctx, make_webhook, monkeypatch):
     monkeypatch.setitem(app.config, "REDIS_URL", None)
     webhook: Webhook = make_webhook("http://127.0.0.1:9/hook")[0]
     with freeze_time("2030-01-01 10:00:00") as clock:
-        ratelimit.acquire(webhook.id)
+        delivery_rate.acquire(webhook.id)
         clock.tick(3 * 3600)
-        ratelimit.acquire(webhook.id)
+        delivery_rate.acquire(webhook.id)
     starts = db.session.scalars(
         sa.select(DeliveryRateWindow.window_start).where(
             DeliveryRateWindow.webhook_id == webhook.id
@@ -227,7 +227,7 @@ def test_without_redis_the_database_keeps_the_count(app, ctx, make_webhook, monk
     monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens
     webhook, _ = make_webhook("http://127.0.0.1:9/hook")
     with freeze_time("2030-01-01 14:00:00"):
-        answers = [ratelimit.acquire(webhook.id) for _ in range(3)]
+        answers = [delivery_rate.acquire(webhook.id) for _ in range(3)]
     assert answers[:2] == [None, None] and answers[2] is not None
     counts = db.session.execute(
         sa.select(DeliveryRateWindow.window_start, DeliveryRateWindow.count)
@@ -246,7 +246,7 @@ def test_a_workers_threads_first_counting_at_once_share_one_client(
     # built meanwhile and dropped would disconnect the connection its thread was using.
     monkeypatch.setitem(app.config, "REDIS_URL", broker_url)
     monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (1_000_000, 60))
-    monkeypatch.setattr(ratelimit, "_scripts", {})
+    monkeypatch.setattr(delivery_rate, "_scripts", {})
     built = []
     from_url = redis.Redis.from_url
 
@@ -264,7 +264,7 @@ def test_a_workers_threads_first_counting_at_once_share_one_client(
         with app.app_context():
             start.wait()
             try:
-                assert ratelimit.acquire(webhook_id) is None
+                assert delivery_rate.acquire(webhook_id) is None
             except BaseException as error:  # reported by the assertion below
                 errors.append(error)
 

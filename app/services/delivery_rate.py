@@ -25,11 +25,11 @@ from flask import current_app
 from redis.commands.core import Script
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.domain.ratelimit import RateLimit
+from app.domain.delivery_rate import RateLimit
 from app.domain.retry import EARLY_TOLERANCE
 from app.extensions import db
 from app.models import DeliveryRateWindow
-from app.services import sql
+from app.services import connections
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def _place_database(webhook_id: int, limit: RateLimit, window: int) -> int:
 
 def _take_database(webhook_id: int, limit: RateLimit, window: int) -> bool:
     table = DeliveryRateWindow.__table__
-    dialect = postgresql if sql.on_postgres() else sqlite
+    dialect = postgresql if connections.on_postgres() else sqlite
     db.session.execute(
         dialect.insert(table)
         .values(webhook_id=webhook_id, window_start=window, count=0)
