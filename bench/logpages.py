@@ -36,7 +36,7 @@ def big_logs(bench: Bench, owner: seed.Owner, repeat: int) -> dict[str, Any]:
     with bench.app.app_context():
         connection = db.session.connection()
         rows = connection.execute(
-            sa.text("SELECT count(*) FROM webhook_events WHERE webhook_id = :w"), {"w": webhook_id}
+            sa.text("SELECT count(*) FROM deliveries WHERE webhook_id = :w"), {"w": webhook_id}
         ).scalar_one()
         api_depth = min(depth, rows // api_size - 1)
         page_depth = min(depth, rows // PAGE_SIZE - 1)

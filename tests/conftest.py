@@ -8,6 +8,7 @@ tests need no cleaning between them and ids are never reused under a late retry 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import os
@@ -15,6 +16,7 @@ import socket
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,8 +50,15 @@ def _unavailable(what: str, error: Exception) -> None:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with new_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def new_database(folder: Path) -> Iterator[str]:
+    """An empty database of this run's kind: a file in `folder`, or a PostgreSQL database."""
     if not USE_POSTGRES:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'signalpost.sqlite'}"
+        yield f"sqlite:///{folder / 'signalpost.sqlite'}"
         return
     name = f"signalpost_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)

@@ -13,8 +13,9 @@ import pytest
 import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
+from app.domain.status import OPEN_STATUSES, DeliveryStatus
 from app.extensions import db
-from app.models import OPEN_STATUSES, DeliveryStatus, Event, Webhook, WebhookEvent
+from app.models import Delivery, Event, Webhook
 from app.services import delivery as delivery_service
 from app.services import events, queue, webhooks
 from tests.support.receiver import Receiver, Reply
@@ -23,17 +24,15 @@ from tests.support.waiting import wait_for
 pytestmark = pytest.mark.usefixtures("worker")
 
 
-def deliveries_of(webhook_id: int) -> list[WebhookEvent]:
+def deliveries_of(webhook_id: int) -> list[Delivery]:
     return list(
         db.session.scalars(
-            sa.select(WebhookEvent)
-            .where(WebhookEvent.webhook_id == webhook_id)
-            .order_by(WebhookEvent.id)
+            sa.select(Delivery).where(Delivery.webhook_id == webhook_id).order_by(Delivery.id)
         )
     )
 
 
-def finished(webhook_id: int, count: int = 1) -> list[WebhookEvent] | None:
+def finished(webhook_id: int, count: int = 1) -> list[Delivery] | None:
     rows = deliveries_of(webhook_id)
     done = [row for row in rows if row.status in ("succeeded", "failed", "skipped")]
     return rows if len(done) >= count else None
@@ -188,7 +187,7 @@ def test_a_final_failure_after_all_retries(make_webhook, receiver):
     assert webhook.failure_count == 1, "one failed delivery counts once, not once per attempt"
 
 
-def all_finished(webhook_id: int) -> list[WebhookEvent] | None:
+def all_finished(webhook_id: int) -> list[Delivery] | None:
     rows = deliveries_of(webhook_id)
     return rows if rows and all(row.status not in OPEN_STATUSES for row in rows) else None
 
@@ -285,11 +284,11 @@ def test_unsubscribed_event_types_and_inactive_webhooks_get_nothing(make_webhook
     assert events.trigger_event(owner, "price_above", {}).deliveries == 0
 
 
-def stored_delivery(webhook: Webhook) -> WebhookEvent:
+def stored_delivery(webhook: Webhook) -> Delivery:
     """A delivery stored as trigger_event stores it, but not queued."""
     event_id = events.new_event_id()
     db.session.add(Event(id=event_id, user_id=webhook.user_id, event_type="price_above", data={}))
-    row = WebhookEvent(webhook_id=webhook.id, event_id=event_id)
+    row = Delivery(webhook_id=webhook.id, event_id=event_id)
     db.session.add(row)
     db.session.commit()
     return row

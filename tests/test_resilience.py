@@ -8,16 +8,17 @@ import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
+from app.domain.status import DeliveryStatus
 from app.extensions import db
-from app.models import DeliveryStatus, Event, User, WebhookEvent, utcnow
+from app.models import Delivery, Event, User, utcnow
 from app.services import delivery, events, logs
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
 
 
-def delivery_of(event_id: str) -> WebhookEvent | None:
-    return db.session.scalar(sa.select(WebhookEvent).where(WebhookEvent.event_id == event_id))
+def delivery_of(event_id: str) -> Delivery | None:
+    return db.session.scalar(sa.select(Delivery).where(Delivery.event_id == event_id))
 
 
 def test_a_broker_outage_at_trigger_time_loses_nothing(make_app, make_webhook, receiver):
@@ -48,7 +49,7 @@ def test_a_delivery_held_by_a_dead_worker_is_sent_once_its_lease_expires(make_we
     db.session.add(
         Event(id=event_id, user_id=webhook.user_id, event_type="custom", data={}, created_at=now)
     )
-    row = WebhookEvent(
+    row = Delivery(
         webhook_id=webhook.id,
         event_id=event_id,
         next_attempt_at=now,

@@ -22,18 +22,10 @@ from app.domain.formats import render
 from app.domain.payload import CONTENT_TYPE, envelope
 from app.domain.retry import EARLY_TOLERANCE, RetryPolicy, is_success, parse_retry_after
 from app.domain.signing import signature_headers
+from app.domain.status import OPEN_STATUSES, DeliveryStatus
 from app.domain.urls import UrlRefused, check_target
 from app.extensions import db
-from app.models import (
-    OPEN_STATUSES,
-    DeliveryAttempt,
-    DeliveryStatus,
-    Event,
-    UTCDateTime,
-    Webhook,
-    WebhookEvent,
-    utcnow,
-)
+from app.models import Delivery, DeliveryAttempt, Event, UTCDateTime, Webhook, utcnow
 from app.outbound import client as sender
 from app.services import connections, delivery_rate, notices, queue
 from app.services.errors import NotFound, ValidationError
@@ -114,7 +106,7 @@ class Claimed:
     outgoing: Outgoing
 
 
-_deliveries = WebhookEvent.__table__
+_deliveries = Delivery.__table__
 _webhooks = Webhook.__table__
 _events = Event.__table__
 _CLAIMED_COLUMNS = (
@@ -365,7 +357,7 @@ def _record_in_one_statement() -> sa.Select:
     attempt = (
         sa.insert(_attempts)
         .from_select(
-            ["webhook_event_id", *_ATTEMPT_VALUES],
+            ["delivery_id", *_ATTEMPT_VALUES],
             sa.select(recorded.c.id, *_ATTEMPT_VALUES.values()),
         )
         .cte("attempt")
@@ -380,7 +372,7 @@ def _record_in_one_statement() -> sa.Select:
 
 _RECORD = _record_in_one_statement()
 _INSERT_ATTEMPT = sa.insert(_attempts).values(
-    webhook_event_id=sa.bindparam("delivery_id"), **_ATTEMPT_VALUES
+    delivery_id=sa.bindparam("delivery_id"), **_ATTEMPT_VALUES
 )
 _COUNT = _count.where(_webhooks.c.id == sa.bindparam("counted_webhook"))
 
@@ -510,7 +502,7 @@ def test_webhook(webhook: Webhook, event_type: str | None = None) -> dict[str, A
     now = utcnow()
     event_id = new_event_id()
     event = Event(id=event_id, user_id=webhook.user_id, event_type=event_type, data=data)
-    delivery = WebhookEvent(webhook=webhook, event=event, next_attempt_at=now)
+    delivery = Delivery(webhook=webhook, event=event, next_attempt_at=now)
     db.session.add_all([event, delivery])
     db.session.flush()
     delivery_id = delivery.id
@@ -533,24 +525,24 @@ def test_webhook(webhook: Webhook, event_type: str | None = None) -> dict[str, A
     }
 
 
-def due_deliveries(grace: timedelta) -> list[WebhookEvent]:
+def due_deliveries(grace: timedelta) -> list[Delivery]:
     """Deliveries due for longer than `grace` that are not being sent, or whose sender died."""
     now = utcnow()
     query = (
-        sa.select(WebhookEvent)
+        sa.select(Delivery)
         .where(
             sa.or_(
                 sa.and_(
-                    WebhookEvent.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SCHEDULED]),
-                    WebhookEvent.next_attempt_at <= now - grace,
+                    Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SCHEDULED]),
+                    Delivery.next_attempt_at <= now - grace,
                 ),
                 sa.and_(
-                    WebhookEvent.status == DeliveryStatus.SENDING,
-                    WebhookEvent.lease_until < now,
+                    Delivery.status == DeliveryStatus.SENDING,
+                    Delivery.lease_until < now,
                 ),
             )
         )
-        .order_by(WebhookEvent.next_attempt_at)
+        .order_by(Delivery.next_attempt_at)
         .limit(REQUEUE_BATCH)
     )
     return list(db.session.scalars(query))
@@ -576,19 +568,19 @@ def replay(
     """
     if until is not None and until <= since:
         raise ValidationError.from_fields({"until": ["Must be later than since."]})
-    query = sa.select(WebhookEvent.event_id).where(
-        WebhookEvent.webhook_id == webhook.id,
-        WebhookEvent.created_at >= since,
-        WebhookEvent.status.not_in(OPEN_STATUSES),
+    query = sa.select(Delivery.event_id).where(
+        Delivery.webhook_id == webhook.id,
+        Delivery.created_at >= since,
+        Delivery.status.not_in(OPEN_STATUSES),
     )
     if until is not None:
-        query = query.where(WebhookEvent.created_at < until)
+        query = query.where(Delivery.created_at < until)
     if failed_only:
-        query = query.where(WebhookEvent.status == DeliveryStatus.FAILED)
+        query = query.where(Delivery.status == DeliveryStatus.FAILED)
     event_ids = sorted(set(db.session.scalars(query)))
     now = utcnow()
     deliveries = [
-        WebhookEvent(webhook_id=webhook.id, event_id=event_id, next_attempt_at=now)
+        Delivery(webhook_id=webhook.id, event_id=event_id, next_attempt_at=now)
         for event_id in event_ids
     ]
     db.session.add_all(deliveries)
@@ -599,13 +591,13 @@ def replay(
     return len(ids)
 
 
-def redeliver(original: WebhookEvent) -> WebhookEvent:
+def redeliver(original: Delivery) -> Delivery:
     """Deliver an event to the same webhook again, same event id, with a fresh retry schedule.
 
     The original log row stays as it was; the new attempt gets a row of its own.
     """
     now = utcnow()
-    again = WebhookEvent(
+    again = Delivery(
         webhook_id=original.webhook_id, event_id=original.event_id, next_attempt_at=now
     )
     db.session.add(again)

@@ -18,7 +18,7 @@ from app.domain.formats import FORMATS
 from app.domain.secretbox import SecretBox
 from app.domain.urls import url_problem
 from app.extensions import db
-from app.models import Subscription, User, Webhook, WebhookEvent, utcnow
+from app.models import Delivery, Subscription, User, Webhook, utcnow
 from app.services.errors import Conflict, NotFound, ValidationError
 
 NAME_MAX_LENGTH = 100
@@ -176,7 +176,7 @@ def delete_webhook(webhook: Webhook) -> None:
     # delivery takes them in (its delivery row, then the webhook's counters): the delete then
     # waits for that worker instead of deadlocking with it on PostgreSQL.
     db.session.execute(
-        sa.select(WebhookEvent.id).where(WebhookEvent.webhook_id == webhook.id).with_for_update()
+        sa.select(Delivery.id).where(Delivery.webhook_id == webhook.id).with_for_update()
     )
     db.session.delete(webhook)
     db.session.commit()

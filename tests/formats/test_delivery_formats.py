@@ -19,8 +19,9 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from app import sources
 from app.domain.catalog import EVENT_TYPES, example_data
 from app.domain.formats.text import ELLIPSIS
+from app.domain.status import OPEN_STATUSES, DeliveryStatus
 from app.extensions import db
-from app.models import OPEN_STATUSES, DeliveryStatus, WebhookEvent
+from app.models import Delivery
 from app.services import delivery, events
 from app.services.errors import ValidationError
 from tests.support.receiver import Received
@@ -33,12 +34,10 @@ OK_STATUS = {"discord": 204, "slack": 200, "telegram": 200}
 ALL_TYPES = [event.value for event in EVENT_TYPES]
 
 
-def finished(webhook_id: int, count: int) -> list[WebhookEvent] | None:
+def finished(webhook_id: int, count: int) -> list[Delivery] | None:
     rows = list(
         db.session.scalars(
-            sa.select(WebhookEvent)
-            .where(WebhookEvent.webhook_id == webhook_id)
-            .order_by(WebhookEvent.id)
+            sa.select(Delivery).where(Delivery.webhook_id == webhook_id).order_by(Delivery.id)
         )
     )
     done = [row for row in rows if row.status not in OPEN_STATUSES]

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import WebhookEvent, utcnow
+from app.models import Delivery, utcnow
 from app.services import delivery, events
 from app.webhooks import logs as logs_page
 from tests.pages.conftest import text
@@ -19,13 +19,11 @@ from tests.support.waiting import wait_for
 DONE = ("succeeded", "failed")
 
 
-def deliveries(webhook_id: int) -> list[WebhookEvent]:
+def deliveries(webhook_id: int) -> list[Delivery]:
     db.session.rollback()
     return list(
         db.session.scalars(
-            sa.select(WebhookEvent)
-            .where(WebhookEvent.webhook_id == webhook_id)
-            .order_by(WebhookEvent.id)
+            sa.select(Delivery).where(Delivery.webhook_id == webhook_id).order_by(Delivery.id)
         )
     )
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from app.domain.status import DeliveryStatus
 from app.domain.urls import url_problem
 from app.extensions import db
-from app.models import DeliveryStatus
 from app.services import delivery, webhooks
 from app.services.errors import ValidationError
 from tests.security.conftest import PUBLIC

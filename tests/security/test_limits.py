@@ -11,8 +11,9 @@ import redis
 import sqlalchemy as sa
 from freezegun import freeze_time
 
+from app.domain.status import DeliveryStatus
 from app.extensions import db
-from app.models import DeliveryRateWindow, DeliveryStatus, Event, Webhook, WebhookEvent, utcnow
+from app.models import Delivery, DeliveryRateWindow, Event, Webhook, utcnow
 from app.services import delivery, delivery_rate, events
 from tests.security.servers import DripServer, HugeBodyServer
 from tests.support.waiting import wait_for
@@ -20,12 +21,12 @@ from tests.support.waiting import wait_for
 pytestmark = pytest.mark.usefixtures("worker")
 
 
-def deliveries_of(webhook_id: int) -> list[WebhookEvent]:
-    query = sa.select(WebhookEvent).where(WebhookEvent.webhook_id == webhook_id)
-    return list(db.session.scalars(query.order_by(WebhookEvent.id)))
+def deliveries_of(webhook_id: int) -> list[Delivery]:
+    query = sa.select(Delivery).where(Delivery.webhook_id == webhook_id)
+    return list(db.session.scalars(query.order_by(Delivery.id)))
 
 
-def finished(webhook_id: int, count: int = 1) -> list[WebhookEvent] | None:
+def finished(webhook_id: int, count: int = 1) -> list[Delivery] | None:
     rows = deliveries_of(webhook_id)
     done = [row for row in rows if row.status in ("succeeded", "failed")]
     return rows if len(done) >= count else None
@@ -165,7 +166,7 @@ def test_a_burst_to_a_limited_endpoint_is_postponed_once_per_delivery(
         ids = [unqueued_delivery(webhook) for _ in range(5)]
         first = [delivery.attempt_delivery(one) for one in ids]
         assert [outcome.status for outcome in first] == ["succeeded"] * 2 + ["pending"] * 3
-        places = [db.session.get(WebhookEvent, one).rate_window for one in ids[2:]]
+        places = [db.session.get(Delivery, one).rate_window for one in ids[2:]]
         window = int(time.time()) // 60 * 60
         assert places == [window + 60, window + 60, window + 120]
 
@@ -176,7 +177,7 @@ def test_a_burst_to_a_limited_endpoint_is_postponed_once_per_delivery(
         assert delivery.attempt_delivery(ids[4]).status == "succeeded"
 
     db.session.expire_all()
-    rows = [db.session.get(WebhookEvent, one) for one in ids]
+    rows = [db.session.get(Delivery, one) for one in ids]
     assert [(row.attempts, row.rate_window) for row in rows] == [(1, None)] * 5
     assert len(receiver.requests) == 5
     counts = db.session.scalars(
@@ -190,7 +191,7 @@ def test_a_burst_to_a_limited_endpoint_is_postponed_once_per_delivery(
 def unqueued_delivery(webhook: Webhook) -> int:
     event_id = events.new_event_id()
     db.session.add(Event(id=event_id, user_id=webhook.user_id, event_type="custom", data={}))
-    row = WebhookEvent(webhook_id=webhook.id, event_id=event_id, next_attempt_at=utcnow())
+    row = Delivery(webhook_id=webhook.id, event_id=event_id, next_attempt_at=utcnow())
     db.session.add(row)
     db.session.commit()
     return row.id

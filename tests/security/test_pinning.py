@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from app.domain.status import DeliveryStatus
 from app.extensions import db
-from app.models import DeliveryStatus
 from app.outbound import client as sender
 from app.services import delivery
 from tests.security.conftest import PUBLIC
