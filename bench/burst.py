@@ -24,7 +24,8 @@ from app.domain.retry import EARLY_TOLERANCE
 from app.domain.status import OPEN_STATUSES
 from app.extensions import db
 from app.models import Delivery, Event, utcnow
-from app.services import connections, delivery, events, users, webhooks
+from app.services import connections, events, users, webhooks
+from app.services.delivery import attempt
 from tests.support.receiver import Receiver
 
 
@@ -80,7 +81,7 @@ def run(url: str, count: int) -> tuple[int, float, int]:
                 return calls, cpu, windows
             started = time.process_time()
             for delivery_id in due:
-                delivery.attempt_delivery(delivery_id)
+                attempt.attempt_delivery(delivery_id)
             cpu += time.process_time() - started
             calls += len(due)
             windows += 1

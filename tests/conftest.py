@@ -26,11 +26,10 @@ from celery.contrib.testing.worker import start_worker
 from cryptography.fernet import Fernet
 from flask import Flask
 
-from app import create_app
+from app import create_app, outbound
 from app.domain import addresses
 from app.extensions import db
 from app.models import User, Webhook
-from app.outbound import client as sender
 from app.services import connections, users, webhooks
 from tests.support.mailsink import MailSink
 from tests.support.receiver import Receiver
@@ -116,7 +115,7 @@ def no_dns() -> Iterator[None]:
 def close_kept_connections() -> Iterator[None]:
     """Close the sender's kept-alive connections once every worker has stopped."""
     yield
-    sender.close_idle()
+    outbound.close_idle()
 
 
 @pytest.fixture(scope="session")

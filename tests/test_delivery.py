@@ -16,8 +16,8 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from app.domain.status import OPEN_STATUSES, DeliveryStatus
 from app.extensions import db
 from app.models import Delivery, Event, Webhook
-from app.services import delivery as delivery_service
 from app.services import events, queue, webhooks
+from app.services.delivery import attempt
 from tests.support.receiver import Receiver, Reply
 from tests.support.waiting import wait_for
 
@@ -299,7 +299,7 @@ def test_a_webhook_disabled_after_trigger_is_skipped(make_webhook, receiver):
     row = stored_delivery(webhook)  # then its owner disables the webhook
     webhooks.set_active(webhook, False)
 
-    outcome = delivery_service.attempt_delivery(row.id)
+    outcome = attempt.attempt_delivery(row.id)
 
     assert outcome.status == DeliveryStatus.SKIPPED
     db.session.refresh(row)
@@ -326,7 +326,7 @@ def test_every_delivery_line_names_the_event_and_the_webhook(make_webhook, recei
     row = stored_delivery(webhook)  # not queued: this test makes the attempt itself
 
     with caplog.at_level("INFO", logger="app.services.delivery"):
-        delivery_service.attempt_delivery(row.id)
+        attempt.attempt_delivery(row.id)
 
     [line] = [r.getMessage() for r in caplog.records if r.name == "app.services.delivery"]
     assert f"event={row.event_id} webhook={webhook.id}" in line
@@ -346,8 +346,8 @@ def test_a_webhook_deleted_while_its_request_is_out_ends_quietly(make_webhook, r
 
     receiver.answer = delete_then_answer
 
-    outcome = delivery_service.attempt_delivery(row.id)
+    outcome = attempt.attempt_delivery(row.id)
 
-    assert outcome == delivery_service.Outcome(None)
+    assert outcome == attempt.Outcome(None)
     assert len(receiver.requests) == 1
     assert deliveries_of(webhook_id) == []

@@ -8,7 +8,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from app.domain.catalog import EVENT_TYPES, TEST_EVENT
-from app.services import delivery, logs
+from app.services import logs
+from app.services.delivery import redelivery
 from app.services.errors import ServiceError
 from app.webhooks import bp
 from app.webhooks.forms import ReplayForm
@@ -54,7 +55,7 @@ def logs_page(webhook_id: int) -> ResponseReturnValue:
 def retry(webhook_id: int, log_id: int) -> ResponseReturnValue:
     """Deliver the same event (same event id) again, with a fresh retry schedule."""
     webhook = owned(webhook_id)
-    again = delivery.redeliver(logs.get_delivery(webhook, log_id))
+    again = redelivery.redeliver(logs.get_delivery(webhook, log_id))
     flash(f"Event {again.event_id} queued for delivery again, as delivery #{again.id}.", "success")
     return redirect(url_for("webhooks.logs_page", webhook_id=webhook.id))
 
@@ -69,7 +70,7 @@ def replay(webhook_id: int) -> ResponseReturnValue:
         return redirect(url_for("webhooks.logs_page", webhook_id=webhook.id))
     until = form.until.data.replace(tzinfo=UTC) if form.until.data else None
     try:
-        count = delivery.replay(
+        count = redelivery.replay(
             webhook, form.since.data.replace(tzinfo=UTC), until, failed_only=form.failed_only.data
         )
     except ServiceError as exc:

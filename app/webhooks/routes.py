@@ -11,7 +11,8 @@ from app.domain.signing import mask
 from app.extensions import limiter
 from app.models import Webhook
 from app.request_limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
-from app.services import delivery, stats, webhooks
+from app.services import stats, webhooks
+from app.services.delivery import test_send
 from app.services.errors import ServiceError
 from app.webhooks import bp
 from app.webhooks.forms import WebhookForm
@@ -117,7 +118,7 @@ def delete(webhook_id: int) -> ResponseReturnValue:
 def test(webhook_id: int) -> ResponseReturnValue:
     """Send the test event now; the dialog's script asks for the result alone."""
     webhook = owned(webhook_id)
-    result = delivery.test_webhook(webhook)
+    result = test_send.test_webhook(webhook)
     fragment = request.headers.get("X-Requested-With") == "fetch"
     template = "webhooks/_test_result.html" if fragment else "webhooks/test_result.html"
     return render_template(template, webhook=webhook, result=result)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app.domain.status import DeliveryStatus
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Webhook
-from app.services import delivery
+from app.services.delivery import redelivery
 from tests.support.receiver import Receiver
 
 # Beat runs the requeue every minute with a minute's grace; the tests run it more often with a
@@ -43,7 +43,7 @@ def settle(receiver: Receiver, event_ids: list[str], timeout: float = 120.0) -> 
         if time.monotonic() > deadline:
             missing = set(event_ids) - arrived
             raise AssertionError(f"{len(missing)} events never arrived; {open_rows} still open")
-        delivery.requeue_due(TEST_GRACE)
+        redelivery.requeue_due(TEST_GRACE)
         time.sleep(REQUEUE_EVERY)
 
 

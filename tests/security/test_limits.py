@@ -14,7 +14,8 @@ from freezegun import freeze_time
 from app.domain.status import DeliveryStatus
 from app.extensions import db
 from app.models import Delivery, DeliveryRateWindow, Event, Webhook, utcnow
-from app.services import delivery, delivery_rate, events
+from app.services import delivery_rate, events
+from app.services.delivery import attempt
 from tests.security.servers import DripServer, HugeBodyServer
 from tests.support.waiting import wait_for
 
@@ -164,17 +165,17 @@ def test_a_burst_to_a_limited_endpoint_is_postponed_once_per_delivery(
     webhook, _ = make_webhook(receiver.url)
     with freeze_time("2030-01-01 12:00:15") as clock:
         ids = [unqueued_delivery(webhook) for _ in range(5)]
-        first = [delivery.attempt_delivery(one) for one in ids]
+        first = [attempt.attempt_delivery(one) for one in ids]
         assert [outcome.status for outcome in first] == ["succeeded"] * 2 + ["pending"] * 3
         places = [db.session.get(Delivery, one).rate_window for one in ids[2:]]
         window = int(time.time()) // 60 * 60
         assert places == [window + 60, window + 60, window + 120]
 
         clock.tick(46)  # the next window: the two placed there go, the third is not yet due
-        second = [delivery.attempt_delivery(one) for one in ids[2:]]
+        second = [attempt.attempt_delivery(one) for one in ids[2:]]
         assert [outcome.status for outcome in second] == ["succeeded", "succeeded", None]
         clock.tick(60)
-        assert delivery.attempt_delivery(ids[4]).status == "succeeded"
+        assert attempt.attempt_delivery(ids[4]).status == "succeeded"
 
     db.session.expire_all()
     rows = [db.session.get(Delivery, one) for one in ids]
