@@ -1,4 +1,4 @@
-"""Admin commands: `flask users ...` and `flask webhooks ...` (CONTRACT.md section 2)."""
+"""Admin commands: `flask users ...` and `flask webhooks ...` (README.md, "Command line")."""
 
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ def enable(webhook_id: int) -> None:
 @reports_errors
 def disable(webhook_id: int) -> None:
     """Disable a webhook: nothing is sent to it until it is enabled."""
-    webhooks.set_active(webhooks.get_webhook(webhook_id), False, reason="Disabled by an admin.")
+    webhooks.set_active(webhooks.get_webhook(webhook_id), False, reason=webhooks.DISABLED_BY_ADMIN)
     click.echo(f"Webhook {webhook_id} disabled.")
 
 

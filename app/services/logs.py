@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from app.domain.payload import envelope
 from app.domain.status import OPEN_STATUSES
+from app.domain.timestamps import isoformat
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, Event, Webhook, utcnow
 from app.services.errors import NotFound
@@ -82,12 +83,12 @@ def log_as_dict(delivery: Delivery) -> dict[str, Any]:
         "attempts": delivery.attempts,
         "duration_ms": delivery.duration_ms,
         "error": delivery.error,
-        "next_attempt_at": _iso(delivery.next_attempt_at),
-        "created_at": _iso(delivery.created_at),
+        "next_attempt_at": isoformat(delivery.next_attempt_at),
+        "created_at": isoformat(delivery.created_at),
         "attempt_log": [
             {
                 "number": attempt.number,
-                "time": _iso(attempt.started_at),
+                "time": isoformat(attempt.started_at),
                 "request_headers": attempt.request_headers,
                 "status": attempt.status_code,
                 "duration_ms": attempt.duration_ms,
@@ -97,10 +98,6 @@ def log_as_dict(delivery: Delivery) -> dict[str, Any]:
             for attempt in delivery.attempt_log
         ],
     }
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def purge_logs(days: int) -> int:

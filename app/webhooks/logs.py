@@ -7,17 +7,17 @@ from datetime import UTC
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from app.domain.catalog import EVENT_TYPES, TEST_EVENT
 from app.services import logs
 from app.services.delivery import redelivery
 from app.services.errors import ServiceError
+from app.template_helpers import EVENT_LABELS
 from app.webhooks import bp
 from app.webhooks.forms import ReplayForm
 from app.webhooks.routes import owned
 
 PAGE_SIZE = 25
 OUTCOMES = {"succeeded": True, "failed": False}
-EVENT_FILTERS = [(event.value, event.label) for event in EVENT_TYPES] + [(TEST_EVENT, "Test")]
+EVENT_FILTERS = [(value, label) for value, label in EVENT_LABELS.items()]
 
 
 @bp.get("/<int:webhook_id>/logs")

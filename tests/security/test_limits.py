@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
@@ -277,3 +278,26 @@ def test_a_workers_threads_first_counting_at_once_share_one_client(
         thread.join()
     assert errors == []
     assert len(built) == 1
+
+
+def test_redis_and_the_database_place_attempts_alike(
+    app, ctx, make_webhook, broker_url, monkeypatch
+):
+    """The placing rule is written twice, in Lua for Redis and in Python for the database: the
+    same attempts at the same moments get the same places from either."""
+    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (3, 10))
+    seconds = [0, 0, 0, 0, 0, 1, 4, 4, 9, 10, 10, 10, 11, 25, 25, 25, 25, 26, 60, 60, 61, 95]
+    placed = {}
+    for store, url in (("redis", broker_url), ("database", None)):
+        monkeypatch.setitem(app.config, "REDIS_URL", url)
+        webhook_id = make_webhook("http://127.0.0.1:9/hook")[0].id
+        start = datetime(2030, 1, 1, 15, 0, tzinfo=UTC)
+        places = []
+        with freeze_time(start) as clock:
+            for second in seconds:
+                clock.move_to(start + timedelta(seconds=second))
+                answer = delivery_rate.acquire(webhook_id)
+                places.append(None if answer is None else answer.window - int(start.timestamp()))
+        placed[store] = places
+    assert placed["redis"] == placed["database"]
+    assert 0 < placed["redis"].count(None) < len(seconds), "some went at once, some were placed"
