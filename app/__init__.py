@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         raise SystemExit(f"Signalpost configuration error: {exc}") from None
     register_extensions(app)
     register_blueprints(app)
+    register_template_helpers(app)
     register_errorhandlers(app)
     register_commands(app)
     celery_init_app(app)
@@ -61,13 +62,20 @@ def register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
     from app.main import bp as main_bp
-    from app.pages import bp as pages_bp
+    from app.webhooks import bp as webhooks_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
-    app.register_blueprint(pages_bp)
+    app.register_blueprint(webhooks_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters and globals every area's templates use (base.html and macros.html among them)."""
+    from app import template_helpers
+
+    template_helpers.register(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Admin commands: `flask users ...` and `flask webhooks ...` (CONTRACT.md section 2)."""
+"""Admin commands: `flask users ...` and `flask webhooks ...` (README.md, "Command line")."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.services import delivery, events, keys, logs, users, webhooks
+from app.services import events, keys, logs, users, webhooks
+from app.services.delivery import redelivery, test_send
 from app.services.errors import ServiceError
 
 users_cli = AppGroup("users", help="Create users and API tokens.")
@@ -117,7 +118,7 @@ def trigger(event_type: str, email: str, data: str) -> None:
 @reports_errors
 def test(webhook_id: int, event_type: str | None) -> None:
     """Send the test event (or a subscribed type's example) once, now, and print the answer."""
-    result = delivery.test_webhook(webhooks.get_webhook(webhook_id), event_type)
+    result = test_send.test_webhook(webhooks.get_webhook(webhook_id), event_type)
     click.echo(json.dumps(result, indent=2))
     if not result["success"]:
         raise SystemExit(1)
@@ -137,7 +138,7 @@ def enable(webhook_id: int) -> None:
 @reports_errors
 def disable(webhook_id: int) -> None:
     """Disable a webhook: nothing is sent to it until it is enabled."""
-    webhooks.set_active(webhooks.get_webhook(webhook_id), False, reason="Disabled by an admin.")
+    webhooks.set_active(webhooks.get_webhook(webhook_id), False, reason=webhooks.DISABLED_BY_ADMIN)
     click.echo(f"Webhook {webhook_id} disabled.")
 
 
@@ -188,7 +189,7 @@ def show_logs(webhook_id: int, limit: int) -> None:
 @reports_errors
 def replay(webhook_id: int, since: datetime, until: datetime | None, failed_only: bool) -> None:
     """Deliver again the events a webhook was sent in a time range, each under its own id."""
-    count = delivery.replay(
+    count = redelivery.replay(
         webhooks.get_webhook(webhook_id),
         since.replace(tzinfo=UTC),
         until.replace(tzinfo=UTC) if until else None,
@@ -215,5 +216,5 @@ def purge_logs(days: int | None) -> None:
 )
 def requeue(grace: int) -> None:
     """Re-enqueue deliveries that are due but not queued (after a broker outage)."""
-    count = delivery.requeue_due(timedelta(seconds=grace))
+    count = redelivery.requeue_due(timedelta(seconds=grace))
     click.echo(f"Requeued {count} deliveries.")

@@ -14,7 +14,7 @@ from typing import Any
 from app.api.converters import ID_MAX
 from app.domain.catalog import EVENT_VALUES, TEST_EVENT
 from app.domain.formats import FORMATS
-from app.models import DeliveryStatus
+from app.domain.status import DeliveryStatus
 from app.services.webhooks import NAME_MAX_LENGTH
 
 Schema = dict[str, Any]

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from app.auth import bp
 from app.auth.forms import RegisterForm, SignInForm, TokenForm
 from app.extensions import limiter
-from app.limits import SIGN_IN_LIMIT
+from app.request_limits import SIGN_IN_LIMIT
 from app.services import users
 from app.services.errors import ServiceError
 
@@ -21,7 +21,7 @@ FAILED_SIGN_IN = 401
 
 
 def _home() -> Response:
-    return redirect(url_for("pages.index"))
+    return redirect(url_for("webhooks.index"))
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -68,7 +68,7 @@ def sign_in() -> ResponseReturnValue:
         user = users.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("pages.index"))
+            return redirect(_safe_next(request.args.get("next")) or url_for("webhooks.index"))
         form.form_errors.append("That email and password do not match an account.")
         return render_template("auth/sign_in.html", form=form), FAILED_SIGN_IN
     return render_template("auth/sign_in.html", form=form)

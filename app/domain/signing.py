@@ -1,4 +1,4 @@
-"""Secrets and signatures, as receivers verify them (CONTRACT.md section 5).
+"""Secrets and signatures, as receivers verify them (README.md, "Verifying signatures").
 
 Both signature headers carry HMAC-SHA256(key, "{id}.{timestamp}.{raw body}") over the exact
 bytes sent: hex in X-Webhook-Signature, base64 in the Standard Webhooks `webhook-signature`,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from app.domain.status import DeliveryStatus
 from app.domain.urls import url_problem
 from app.extensions import db
-from app.models import DeliveryStatus
-from app.services import delivery, webhooks
+from app.services import webhooks
+from app.services.delivery import attempt, test_send
 from app.services.errors import ValidationError
 from tests.security.conftest import PUBLIC
 
@@ -121,7 +122,7 @@ def test_refused_at_delivery(strict, names, make_webhook, store_delivery, url, w
     webhook.url = url
     row = store_delivery(webhook)
 
-    outcome = delivery.attempt_delivery(row.id)
+    outcome = attempt.attempt_delivery(row.id)
 
     assert outcome.status == DeliveryStatus.FAILED and outcome.retry_in is None
     db.session.refresh(row)
@@ -159,7 +160,7 @@ def test_a_name_that_does_not_resolve_yet_is_accepted_and_retried_at_delivery(
     webhook, _ = make_webhook("http://later.example.test/hook")
     row = store_delivery(webhook)
 
-    outcome = delivery.attempt_delivery(row.id)
+    outcome = attempt.attempt_delivery(row.id)
 
     assert outcome.status == DeliveryStatus.SCHEDULED
     db.session.refresh(row)
@@ -170,12 +171,12 @@ def test_a_test_send_to_a_refused_or_unknown_address_says_why(strict, names, mak
     webhook, _ = make_webhook("http://hooks.example.test/hook")
     webhook.url = "http://internal.example.test/hook"
 
-    refused = delivery.test_webhook(webhook)
+    refused = test_send.test_webhook(webhook)
 
     assert refused["success"] is False and refused["status_code"] is None
     assert refused["error"] == (
         "URL refused: internal.example.test resolves to 10.0.0.5, a private address."
     )
     webhook.url = "http://unknown.example.test/hook"
-    unknown = delivery.test_webhook(webhook)
+    unknown = test_send.test_webhook(webhook)
     assert unknown["error"] == "The host name unknown.example.test does not resolve."

@@ -7,9 +7,9 @@ from flask import make_response, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from app.pages import bp
-from app.pages.routes import owned, render_edit
 from app.services import webhooks
+from app.webhooks import bp
+from app.webhooks.routes import owned, render_edit
 
 
 def _no_store(response: Response) -> Response:
@@ -17,7 +17,7 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-@bp.post("/webhooks/<int:webhook_id>/secret/reveal")
+@bp.post("/<int:webhook_id>/secret/reveal")
 def reveal_secret(webhook_id: int) -> ResponseReturnValue:
     """The edit page with the current secret in full; the Copy button's script gets it alone."""
     webhook = owned(webhook_id)
@@ -27,7 +27,7 @@ def reveal_secret(webhook_id: int) -> ResponseReturnValue:
     return _no_store(make_response(render_edit(webhook, revealed_secret=secret)))
 
 
-@bp.post("/webhooks/<int:webhook_id>/secret/rotate")
+@bp.post("/<int:webhook_id>/secret/rotate")
 def rotate_secret(webhook_id: int) -> ResponseReturnValue:
     """A new secret, shown once here; the old one keeps signing for 24 hours."""
     webhook = owned(webhook_id)
