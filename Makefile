@@ -17,11 +17,12 @@ install: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/flask --app app db upgrade
 
-# The web UI on :5000, one worker and beat; Ctrl-C stops all three.
-run: export WEBHOOK_REQUIRE_HTTPS ?= false
+# The web UI on :$(PORT), one worker and beat, with the development settings of .flaskenv;
+# then the welcome box (address, admin, next command). Ctrl-C stops them all.
+PORT ?= 5000
+run: export SIGNALPOST_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: migrate
-	$(BIN)/flask --app app users ensure-admin
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile -p $(PORT)
 
 # The whole suite on SQLite, then again on PostgreSQL (skipped when none is reachable,
 # unless SIGNALPOST_REQUIRE_SERVICES=1).
