@@ -3,18 +3,25 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# make run needs no test tools: without them its first start installs 135 MB, not 386 MB
+# (40 s rather than 66 s here).
+RUN_STAMP := $(VENV)/.installed-run
 
 .PHONY: run test test-sqlite test-postgres lint migrate clean bench
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
-migrate: $(STAMP)
+migrate: $(RUN_STAMP)
 	$(BIN)/flask --app app db upgrade
 
 # The web UI on :$(PORT), one worker and beat, with the development settings of .flaskenv;
