@@ -48,15 +48,12 @@ def _embedded_broker(folder: Path) -> dict[str, object]:
     """kombu's filesystem transport: a broker in instance/ for `make run`, no Redis needed."""
     queue_dir = folder / "queue"
     processed_dir = folder / "processed"
-    # Exchanges and the workers' control replies; kombu's default is ./control, in the checkout.
-    control_dir = folder / "control"
-    for directory in (queue_dir, processed_dir, control_dir):
-        directory.mkdir(parents=True, exist_ok=True)
+    queue_dir.mkdir(parents=True, exist_ok=True)
+    processed_dir.mkdir(parents=True, exist_ok=True)
     return {
         "data_folder_in": str(queue_dir),
         "data_folder_out": str(queue_dir),
         "processed_folder": str(processed_dir),
-        "control_folder": str(control_dir),
         "store_processed": False,
     }
 
