@@ -53,7 +53,7 @@ def checkout_env(tmp_path: Path) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'signalpost.sqlite'}",
         "CELERY_BROKER_URL": "filesystem://localhost/",
         "SIGNALPOST_BROKER_DIR": str(tmp_path / "broker"),
-        "SECRET_KEY": "quick-start-secret-key",
+        "SECRET_KEY": "quick-start-secret-key-of-32-bytes-or-more",
         "WEBHOOK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     }
     return env
