@@ -48,6 +48,15 @@ def signature_headers(
     }
 
 
+def verify(secret: str, message_id: str, timestamp: str, body: bytes, signatures: str) -> bool:
+    """Whether one of the space-separated `sha256=<hex>` signatures is this secret's."""
+    try:
+        expected = "sha256=" + _digest(secret, message_id, int(timestamp), body).hex()
+    except ValueError:  # not a whsec_ secret, or not a timestamp
+        return False
+    return any(hmac.compare_digest(expected, given) for given in signatures.split())
+
+
 def mask(secret: str) -> str:
     """`whsec_••••abcd`: enough to tell two secrets apart, too little to use."""
     return f"{SECRET_PREFIX}••••{secret[-4:]}"

@@ -142,7 +142,17 @@ def test_a_public_name_and_address_are_accepted(strict, names):
 
 def test_https_is_required_unless_turned_off(names):
     problem = url_problem("http://hooks.example.test/", require_https=True, allow_private=False)
-    assert problem == "The URL must use https://."
+    assert problem == (
+        "The URL must use https://. For local testing, WEBHOOK_REQUIRE_HTTPS=false allows http://."
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8000/hook", "http://localhost/", "http://internal.example.test/"]
+)
+def test_a_refusal_of_a_local_address_says_how_to_allow_it_for_local_testing(names, url):
+    problem = url_problem(url, require_https=False, allow_private=False)
+    assert problem.endswith("only when WEBHOOK_ALLOW_PRIVATE_TARGETS=true (for local testing).")
 
 
 def test_allow_private_targets_lifts_the_address_rules_only(names):
@@ -175,7 +185,8 @@ def test_a_test_send_to_a_refused_or_unknown_address_says_why(strict, names, mak
 
     assert refused["success"] is False and refused["status_code"] is None
     assert refused["error"] == (
-        "URL refused: internal.example.test resolves to 10.0.0.5, a private address."
+        "URL refused: internal.example.test resolves to 10.0.0.5, a private address. Signalpost"
+        " sends to such addresses only when WEBHOOK_ALLOW_PRIVATE_TARGETS=true (for local testing)."
     )
     webhook.url = "http://unknown.example.test/hook"
     unknown = test_send.test_webhook(webhook)

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from app.domain.status import DeliveryStatus
+from app.domain.urls import PRIVATE_HINT
 from app.extensions import db
 from app.outbound import client
 from app.services.delivery import attempt
@@ -60,7 +61,8 @@ def test_a_name_that_rebinds_to_loopback_is_never_connected_to(
     db.session.refresh(row)
     assert [attempt.error for attempt in row.attempt_log] == [
         "connection refused",
-        "URL refused: rebind.example.test resolves to 127.0.0.1, a loopback address.",
+        "URL refused: rebind.example.test resolves to 127.0.0.1, a loopback address."
+        + PRIVATE_HINT,
     ]
 
 
