@@ -34,7 +34,7 @@ def main(count: int, per_minute: int) -> None:
             {
                 "DATABASE_URL": f"sqlite:///{Path(folder) / 'burst.sqlite'}",
                 "CELERY_BROKER_URL": "memory://",
-                "SECRET_KEY": "bench",
+                "SECRET_KEY": "bench-secret-key-of-at-least-32-bytes",
                 "WEBHOOK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
                 "WEBHOOK_RATE_LIMIT": f"{per_minute}/minute",
                 "WEBHOOK_REQUIRE_HTTPS": "false",

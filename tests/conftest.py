@@ -121,7 +121,7 @@ def settings_for(database_url: str, broker_url: str, mail_sink: MailSink) -> dic
         "TESTING": "true",
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": broker_url,
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": "test-secret-key-of-at-least-32-bytes",
         "WEBHOOK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "WEBHOOK_RETRY_DELAYS": "1,1,1",
         "WEBHOOK_TIMEOUT": "2",

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from app.domain import addresses
 
 MAX_URL_LENGTH = 2048
+# DNS names are at most 253 characters as written (RFC 1035); a longer one is no name at all.
+MAX_HOST_NAME_LENGTH = 253
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
 _NAME_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
@@ -169,6 +171,8 @@ def _host_name(host: str) -> str:
     except UnicodeError:
         raise UrlRefused(f"{host} is not a valid host name.") from None
     name = name.removesuffix(".")
+    if len(name) > MAX_HOST_NAME_LENGTH:
+        raise UrlRefused(f"The host name is longer than {MAX_HOST_NAME_LENGTH} characters.")
     if not name or not all(_NAME_LABEL.match(label) for label in name.split(".")):
         raise UrlRefused(f"{host} is not a valid host name.")
     return name
