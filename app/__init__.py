@@ -13,6 +13,7 @@ from flask import Flask
 
 from app import config as configuration
 from app.celery_app import celery_init_app
+from app.converters import IdConverter
 from app.errors import register_errorhandlers
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.version import __version__
@@ -63,6 +64,8 @@ def register_blueprints(app: Flask) -> None:
     from app.main import bp as main_bp
     from app.pages import bp as pages_bp
 
+    # Pages and API alike name rows by `<id:...>`: a number past the database's range is a 404.
+    app.url_map.converters["id"] = IdConverter
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)

@@ -22,7 +22,7 @@ def index() -> ResponseReturnValue:
     )
 
 
-@bp.post("/webhooks/<int:webhook_id>/active")
+@bp.post("/webhooks/<id:webhook_id>/active")
 def set_active(webhook_id: int) -> ResponseReturnValue:
     """Enable or disable anyone's webhook; the owner sees why on their list."""
     webhook = webhooks.get_webhook(webhook_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.api.converters import ID_MAX
+from app.converters import ID_MAX
 from app.domain.catalog import EVENT_VALUES, TEST_EVENT
 from app.domain.formats import FORMATS
 from app.models import DeliveryStatus

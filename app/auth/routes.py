@@ -100,7 +100,7 @@ def tokens() -> ResponseReturnValue:
     )
 
 
-@bp.post("/account/tokens/<int:token_id>/revoke")
+@bp.post("/account/tokens/<id:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int) -> ResponseReturnValue:
     """Revoke a token: requests bearing it are refused from now on."""

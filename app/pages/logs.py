@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from app.converters import parse_id
 from app.domain.catalog import EVENT_TYPES, TEST_EVENT
 from app.pages import bp
 from app.pages.forms import ReplayForm
@@ -19,7 +20,7 @@ OUTCOMES = {"succeeded": True, "failed": False}
 EVENT_FILTERS = [(event.value, event.label) for event in EVENT_TYPES] + [(TEST_EVENT, "Test")]
 
 
-@bp.get("/webhooks/<int:webhook_id>/logs")
+@bp.get("/webhooks/<id:webhook_id>/logs")
 def logs_page(webhook_id: int) -> ResponseReturnValue:
     """Deliveries newest first; `outcome`, `event` and the `before` cursor come from the query."""
     webhook = owned(webhook_id)
@@ -27,7 +28,7 @@ def logs_page(webhook_id: int) -> ResponseReturnValue:
     event_type = request.args.get("event", "")
     if event_type not in dict(EVENT_FILTERS):
         event_type = ""
-    before = request.args.get("before", type=int)
+    before = _cursor(request.args.get("before"))
     rows, next_cursor = logs.get_webhook_logs(
         webhook,
         PAGE_SIZE,
@@ -50,7 +51,17 @@ def logs_page(webhook_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/webhooks/<int:webhook_id>/logs/<int:log_id>/retry")
+def _cursor(raw: str | None) -> int | None:
+    """The `before` cursor: a delivery id; anything else names no page of the log."""
+    if raw is None:
+        return None
+    cursor = parse_id(raw)
+    if cursor is None:
+        abort(404, "No such page of the delivery log.")
+    return cursor
+
+
+@bp.post("/webhooks/<id:webhook_id>/logs/<id:log_id>/retry")
 def retry(webhook_id: int, log_id: int) -> ResponseReturnValue:
     """Deliver the same event (same event id) again, with a fresh retry schedule."""
     webhook = owned(webhook_id)
@@ -59,7 +70,7 @@ def retry(webhook_id: int, log_id: int) -> ResponseReturnValue:
     return redirect(url_for("pages.logs_page", webhook_id=webhook.id))
 
 
-@bp.post("/webhooks/<int:webhook_id>/logs/replay")
+@bp.post("/webhooks/<id:webhook_id>/logs/replay")
 def replay(webhook_id: int) -> ResponseReturnValue:
     """Deliver again the events of a time range (all, or only failed ones), each under its id."""
     webhook = owned(webhook_id)

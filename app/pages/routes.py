@@ -73,7 +73,7 @@ def render_edit(webhook: Webhook, form: WebhookForm | None = None, **secret: obj
     )
 
 
-@bp.route("/webhooks/<int:webhook_id>/edit", methods=["GET", "POST"])
+@bp.route("/webhooks/<id:webhook_id>/edit", methods=["GET", "POST"])
 def edit(webhook_id: int) -> ResponseReturnValue:
     """Change a webhook's name, URL, events, format or state."""
     webhook = owned(webhook_id)
@@ -90,7 +90,7 @@ def edit(webhook_id: int) -> ResponseReturnValue:
     return render_edit(webhook, form)
 
 
-@bp.post("/webhooks/<int:webhook_id>/active")
+@bp.post("/webhooks/<id:webhook_id>/active")
 def set_active(webhook_id: int) -> ResponseReturnValue:
     """Enable (forgetting past failures) or disable a webhook."""
     webhook = owned(webhook_id)
@@ -100,7 +100,7 @@ def set_active(webhook_id: int) -> ResponseReturnValue:
     return redirect(url_for("pages.index"))
 
 
-@bp.route("/webhooks/<int:webhook_id>/delete", methods=["GET", "POST"])
+@bp.route("/webhooks/<id:webhook_id>/delete", methods=["GET", "POST"])
 def delete(webhook_id: int) -> ResponseReturnValue:
     """Ask first (GET), then delete the webhook and its delivery logs (POST)."""
     webhook = owned(webhook_id)
@@ -112,7 +112,7 @@ def delete(webhook_id: int) -> ResponseReturnValue:
     return render_template("pages/delete.html", webhook=webhook)
 
 
-@bp.post("/webhooks/<int:webhook_id>/test")
+@bp.post("/webhooks/<id:webhook_id>/test")
 @limiter.shared_limit(TEST_SEND_LIMIT, scope=TEST_SEND_SCOPE, key_func=user_key)
 def test(webhook_id: int) -> ResponseReturnValue:
     """Send the test event now; the dialog's script asks for the result alone."""

@@ -17,7 +17,7 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-@bp.post("/webhooks/<int:webhook_id>/secret/reveal")
+@bp.post("/webhooks/<id:webhook_id>/secret/reveal")
 def reveal_secret(webhook_id: int) -> ResponseReturnValue:
     """The edit page with the current secret in full; the Copy button's script gets it alone."""
     webhook = owned(webhook_id)
@@ -27,7 +27,7 @@ def reveal_secret(webhook_id: int) -> ResponseReturnValue:
     return _no_store(make_response(render_edit(webhook, revealed_secret=secret)))
 
 
-@bp.post("/webhooks/<int:webhook_id>/secret/rotate")
+@bp.post("/webhooks/<id:webhook_id>/secret/rotate")
 def rotate_secret(webhook_id: int) -> ResponseReturnValue:
     """A new secret, shown once here; the old one keeps signing for 24 hours."""
     webhook = owned(webhook_id)
