@@ -183,9 +183,7 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         "SIGNALPOST_SECURE_COOKIES",
         get("SIGNALPOST_SECURE_COOKIES", str(base_url.startswith("https://"))),
     )
-    frame_ancestors = _origins(
-        "SIGNALPOST_FRAME_ANCESTORS", get("SIGNALPOST_FRAME_ANCESTORS", "")
-    )
+    frame_ancestors = _origins("SIGNALPOST_FRAME_ANCESTORS", get("SIGNALPOST_FRAME_ANCESTORS", ""))
     config: dict[str, Any] = {
         "SECRET_KEY": _secret_key(
             get("SECRET_KEY", "")

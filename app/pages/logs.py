@@ -52,8 +52,9 @@ def logs_page(webhook_id: int) -> ResponseReturnValue:
 
 
 def _cursor(raw: str | None) -> int | None:
-    """The `before` cursor: a delivery id; anything else names no page of the log."""
-    if raw is None:
+    """The `before` cursor, a delivery id. Not a number: the first page, as for any unknown
+    filter value; a number no delivery can have: no such page."""
+    if raw is None or not (raw.isascii() and raw.isdigit()):
         return None
     cursor = parse_id(raw)
     if cursor is None:

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app.domain.catalog import EVENT_TYPES
 from app.domain.signing import mask
+from app.domain.urls import display_url
 from app.extensions import limiter
 from app.limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
 from app.models import Webhook
@@ -62,6 +63,8 @@ def _advise_format(webhook: Webhook) -> None:
 def render_edit(webhook: Webhook, form: WebhookForm | None = None, **secret: object) -> str:
     """The edit page; `secret` carries a revealed or rotated secret for this response only."""
     form = form or WebhookForm(formdata=None, obj=webhook, events=webhook.events)
+    if not form.url.raw_data:  # not typed in this request: the stored URL, as people read it
+        form.url.data = display_url(webhook.url)
     return render_template(
         "pages/form.html",
         form=form,

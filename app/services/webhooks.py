@@ -16,7 +16,7 @@ from app.domain import formats, signing
 from app.domain.catalog import unknown_event_types
 from app.domain.formats import FORMATS
 from app.domain.secretbox import SecretBox
-from app.domain.urls import url_problem
+from app.domain.urls import normalise_url, url_problem
 from app.extensions import db
 from app.models import Subscription, User, Webhook, WebhookEvent, utcnow
 from app.services.errors import Conflict, NotFound, ValidationError
@@ -129,7 +129,7 @@ def register_webhook(user: User, data: WebhookInput) -> tuple[Webhook, str]:
     webhook = Webhook(
         user_id=user.id,
         name=(data.name or "").strip(),
-        url=(data.url or "").strip(),
+        url=normalise_url((data.url or "").strip()),
         secret_encrypted=_secret_box().seal(secret),
         format=data.format or "json",
         is_active=True if data.is_active is None else data.is_active,
@@ -145,7 +145,7 @@ def update_webhook(webhook: Webhook, data: WebhookInput) -> Webhook:
     if data.name is not None:
         webhook.name = data.name.strip()
     if data.url is not None:
-        webhook.url = data.url.strip()
+        webhook.url = normalise_url(data.url.strip())
     if data.format is not None:
         webhook.format = data.format
     if data.events is not None:
