@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from app import config as configuration
+from app import security_headers
 from app.celery_app import celery_init_app
 from app.converters import IdConverter
 from app.errors import register_errorhandlers
@@ -43,6 +44,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    security_headers.register(app)
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to see that page."

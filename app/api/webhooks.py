@@ -14,6 +14,7 @@ from app.api.parsing import json_object
 from app.domain.catalog import EVENT_TYPES
 from app.extensions import limiter
 from app.limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
+from app.security_headers import shows_secret
 from app.services import delivery, webhooks
 from app.services.webhooks import WebhookInput, as_dict
 
@@ -31,6 +32,7 @@ def list_webhooks() -> ResponseReturnValue:
 
 @bp.post("/webhooks")
 @document("Create a webhook", ok={201: schemas.WEBHOOK}, errors=(409,), body=schemas.WEBHOOK_FULL)
+@shows_secret
 def create_webhook() -> ResponseReturnValue:
     """Register an endpoint. The answer holds its signing secret in full: the only time,
     with rotate-secret, that it is shown. 409 when you have WEBHOOK_MAX_PER_USER already."""
@@ -79,6 +81,7 @@ def delete_webhook(webhook_id: int) -> ResponseReturnValue:
 
 @bp.post("/webhooks/<id:webhook_id>/rotate-secret")
 @document("Rotate the signing secret", ok={200: schemas.SECRET})
+@shows_secret
 def rotate_secret(webhook_id: int) -> ResponseReturnValue:
     """A new secret, shown once. The old one keeps signing too for 24 hours, so receivers can
     switch over without losing a delivery."""

@@ -13,6 +13,7 @@ from app.auth import bp
 from app.auth.forms import RegisterForm, SignInForm, TokenForm
 from app.extensions import limiter
 from app.limits import SIGN_IN_LIMIT
+from app.security_headers import shows_secret
 from app.services import users
 from app.services.errors import ServiceError
 
@@ -84,6 +85,7 @@ def sign_out() -> ResponseReturnValue:
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
 @login_required
+@shows_secret
 def tokens() -> ResponseReturnValue:
     """API tokens: create one (shown once, in this response only) and revoke."""
     form = TokenForm()
