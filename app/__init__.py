@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from app import config as configuration
-from app import security_headers
+from app import security_headers, sessions
 from app.celery_app import celery_init_app
 from app.converters import IdConverter
 from app.errors import register_errorhandlers
@@ -45,18 +45,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     limiter.init_app(app)
     security_headers.register(app)
-    login_manager.user_loader(_load_user)
+    login_manager.user_loader(sessions.load_user)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to see that page."
     login_manager.login_message_category = "info"
     # The JSON API answers 401 rather than redirecting to the sign-in page.
     login_manager.blueprint_login_views = {"api": None}
-
-
-def _load_user(user_id: str) -> Any:
-    from app.models import User
-
-    return db.session.get(User, int(user_id))
 
 
 def register_blueprints(app: Flask) -> None:

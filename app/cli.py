@@ -12,7 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.services import delivery, events, keys, logs, users, webhooks
+from app.services import delivery, events, keys, logs, signup, users, webhooks
 from app.services.errors import ServiceError
 
 users_cli = AppGroup("users", help="Create users and API tokens.")
@@ -41,6 +41,25 @@ def create_user(email: str, password: str, admin: bool) -> None:
     """Create a user who can sign in with EMAIL and the password."""
     user = users.create_user(email, password, is_admin=admin)
     click.echo(f"Created user {user.email}{' (admin)' if admin else ''}.")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@reports_errors
+def set_password(email: str, password: str) -> None:
+    """Give EMAIL a new password; every session of that user ends."""
+    users.set_password(users.get_user_by_email(email), password)
+    click.echo(f"Password of {email} changed; their sessions have ended.")
+
+
+@users_cli.command("invite")
+@click.argument("email")
+@reports_errors
+def invite(email: str) -> None:
+    """Mail EMAIL a link to register (SIGNALPOST_REGISTRATION=invite), valid for 7 days."""
+    signup.invite(email)
+    click.echo(f"Invitation mailed to {email}.")
 
 
 @users_cli.command("ensure-admin")

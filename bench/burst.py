@@ -51,7 +51,7 @@ def main(count: int, per_minute: int) -> None:
 
 
 def run(url: str, count: int) -> tuple[int, float, int]:
-    owner = users.create_user("burst@example.com", "password123")
+    owner = users.create_user("burst@example.com", "a long password")
     webhook, _ = webhooks.register_webhook(
         owner, webhooks.WebhookInput(name="burst", url=url, events=["custom"])
     )

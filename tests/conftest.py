@@ -215,7 +215,7 @@ _emails = itertools.count(1)
 
 @pytest.fixture
 def make_user(ctx: None) -> Callable[..., User]:
-    def make(email: str | None = None, password: str = "password123", **kwargs: Any) -> User:
+    def make(email: str | None = None, password: str = "a long password", **kwargs: Any) -> User:
         email = email or f"user{next(_emails)}-{uuid.uuid4().hex[:6]}@example.com"
         return users.create_user(email, password, **kwargs)
 
