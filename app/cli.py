@@ -146,8 +146,8 @@ def test(webhook_id: int, event_type: str | None) -> None:
 @click.argument("webhook_id", type=int)
 @reports_errors
 def enable(webhook_id: int) -> None:
-    """Enable a webhook and forget its past failures."""
-    webhooks.set_active(webhooks.get_webhook(webhook_id), True)
+    """Enable a webhook and forget its past failures, even one an admin disabled."""
+    webhooks.set_active(webhooks.get_webhook(webhook_id), True, by_admin=True)
     click.echo(f"Webhook {webhook_id} enabled.")
 
 
@@ -155,8 +155,8 @@ def enable(webhook_id: int) -> None:
 @click.argument("webhook_id", type=int)
 @reports_errors
 def disable(webhook_id: int) -> None:
-    """Disable a webhook: nothing is sent to it until it is enabled."""
-    webhooks.set_active(webhooks.get_webhook(webhook_id), False, reason="Disabled by an admin.")
+    """Disable a webhook as an admin: nothing is sent to it until an admin enables it."""
+    webhooks.set_active(webhooks.get_webhook(webhook_id), False, by_admin=True)
     click.echo(f"Webhook {webhook_id} disabled.")
 
 

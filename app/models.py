@@ -101,6 +101,8 @@ class Webhook(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     disabled_reason: Mapped[str | None] = mapped_column(sa.Text)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An admin's disable holds until an admin lifts it: its owner cannot enable it again.
+    disabled_by_admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     last_triggered: Mapped[datetime | None] = mapped_column(UTCDateTime)
     success_count: Mapped[int] = mapped_column(default=0)
     failure_count: Mapped[int] = mapped_column(default=0)

@@ -8,8 +8,6 @@ from flask.typing import ResponseReturnValue
 from app.admin import bp
 from app.services import stats, webhooks
 
-ADMIN_REASON = "Disabled by an admin."
-
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
@@ -24,9 +22,10 @@ def index() -> ResponseReturnValue:
 
 @bp.post("/webhooks/<id:webhook_id>/active")
 def set_active(webhook_id: int) -> ResponseReturnValue:
-    """Enable or disable anyone's webhook; the owner sees why on their list."""
+    """Enable or disable anyone's webhook; the owner sees why on their list, and cannot enable
+    what an admin disabled."""
     webhook = webhooks.get_webhook(webhook_id)
     active = request.form.get("active") == "1"
-    webhooks.set_active(webhook, active, reason=ADMIN_REASON)
+    webhooks.set_active(webhook, active, by_admin=True)
     flash(f"Webhook #{webhook.id} of {webhook.user.email} {'enabled' if active else 'disabled'}.")
     return redirect(url_for("admin.index"))

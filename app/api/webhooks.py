@@ -50,7 +50,12 @@ def get_webhook(webhook_id: int) -> ResponseReturnValue:
 
 
 @bp.put("/webhooks/<id:webhook_id>")
-@document("Replace a webhook's settings", ok={200: schemas.WEBHOOK}, body=schemas.WEBHOOK_FULL)
+@document(
+    "Replace a webhook's settings",
+    ok={200: schemas.WEBHOOK},
+    errors=(409,),
+    body=schemas.WEBHOOK_FULL,
+)
 def replace_webhook(webhook_id: int) -> ResponseReturnValue:
     """name, url and events are required; format and is_active are kept when left out."""
     return _update(webhook_id, schemas.WEBHOOK_FULL)
@@ -58,10 +63,14 @@ def replace_webhook(webhook_id: int) -> ResponseReturnValue:
 
 @bp.patch("/webhooks/<id:webhook_id>")
 @document(
-    "Change some of a webhook's settings", ok={200: schemas.WEBHOOK}, body=schemas.WEBHOOK_PATCH
+    "Change some of a webhook's settings",
+    ok={200: schemas.WEBHOOK},
+    errors=(409,),
+    body=schemas.WEBHOOK_PATCH,
 )
 def patch_webhook(webhook_id: int) -> ResponseReturnValue:
-    """Only the fields given change. `is_active: true` re-enables and clears past failures."""
+    """Only the fields given change. `is_active: true` re-enables and clears past failures,
+    unless an admin disabled the webhook: that is a 409 until an admin enables it."""
     return _update(webhook_id, schemas.WEBHOOK_PATCH)
 
 

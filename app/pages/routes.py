@@ -98,8 +98,12 @@ def set_active(webhook_id: int) -> ResponseReturnValue:
     """Enable (forgetting past failures) or disable a webhook."""
     webhook = owned(webhook_id)
     active = request.form.get("active") == "1"
-    webhooks.set_active(webhook, active)
-    flash(f"Webhook “{webhook.name}” {'enabled' if active else 'disabled'}.", "success")
+    try:
+        webhooks.set_active(webhook, active)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"Webhook “{webhook.name}” {'enabled' if active else 'disabled'}.", "success")
     return redirect(url_for("pages.index"))
 
 

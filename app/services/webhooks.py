@@ -22,6 +22,7 @@ from app.models import Subscription, User, Webhook, WebhookEvent, utcnow
 from app.services.errors import Conflict, NotFound, ValidationError
 
 NAME_MAX_LENGTH = 100
+ADMIN_DISABLED = "Disabled by an admin."
 # A rotated-out secret keeps signing this long, so receivers can switch without losing events.
 ROTATION_OVERLAP = timedelta(hours=24)
 
@@ -142,6 +143,8 @@ def register_webhook(user: User, data: WebhookInput) -> tuple[Webhook, str]:
 
 def update_webhook(webhook: Webhook, data: WebhookInput) -> Webhook:
     validate(data, creating=False)
+    if data.is_active is not None:
+        set_active(webhook, data.is_active, commit=False)  # first: it may refuse
     if data.name is not None:
         webhook.name = data.name.strip()
     if data.url is not None:
@@ -150,19 +153,36 @@ def update_webhook(webhook: Webhook, data: WebhookInput) -> Webhook:
         webhook.format = data.format
     if data.events is not None:
         _set_subscriptions(webhook, data.events)
-    if data.is_active is not None:
-        set_active(webhook, data.is_active, commit=False)
     db.session.commit()
     return webhook
 
 
-def set_active(webhook: Webhook, active: bool, *, reason: str | None = None, commit=True) -> None:
-    """Enable or disable by hand. Enabling forgives past failures."""
+def set_active(
+    webhook: Webhook,
+    active: bool,
+    *,
+    reason: str | None = None,
+    by_admin: bool = False,
+    commit: bool = True,
+) -> None:
+    """Enable or disable by hand. Enabling forgives past failures.
+
+    An admin's disable holds until an admin lifts it: its owner's enable is refused, saying why.
+    """
     if active:
+        if webhook.disabled_by_admin and not by_admin:
+            message = f"{webhook.disabled_reason} Only an admin can enable it again."
+            raise Conflict(message, {"is_active": [message]})
         webhook.is_active = True
         webhook.disabled_reason = None
         webhook.disabled_at = None
+        webhook.disabled_by_admin = False
         webhook.consecutive_failures = 0
+    elif by_admin:
+        webhook.is_active = False
+        webhook.disabled_reason = reason or ADMIN_DISABLED
+        webhook.disabled_at = webhook.disabled_at or utcnow()
+        webhook.disabled_by_admin = True
     elif webhook.is_active:
         webhook.is_active = False
         webhook.disabled_reason = reason or "Disabled by its owner."
