@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,10 @@ from app.models import Subscription, User, Webhook, WebhookEvent, utcnow
 from app.services.errors import Conflict, NotFound, ValidationError
 
 NAME_MAX_LENGTH = 100
+# What a name may not hold: control and format characters (NUL, bidi overrides, zero-width
+# joiners...), line and paragraph separators, lone surrogates. The API's description states
+# the same rule as a pattern (app/api/schemas.py).
+NAME_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 ADMIN_DISABLED = "Disabled by an admin."
 # A rotated-out secret keeps signing this long, so receivers can switch without losing events.
 ROTATION_OVERLAP = timedelta(hours=24)
@@ -77,7 +82,7 @@ def validate(data: WebhookInput, *, creating: bool) -> None:
             problems["name"] = ["Enter a name."]
         elif len(name) > NAME_MAX_LENGTH:
             problems["name"] = [f"Use at most {NAME_MAX_LENGTH} characters."]
-        elif not name.isprintable():
+        elif any(unicodedata.category(char) in NAME_REFUSED_CATEGORIES for char in name):
             problems["name"] = ["Use printable characters only."]
     if creating or data.url is not None:
         problem = url_problem(
