@@ -80,6 +80,8 @@ def test_values_are_checked_by_the_same_rules_as_the_form(api):
     [
         ("name", "Null\x00byte"),
         ("name", "Two\nlines"),
+        ("name", "invoice\u202egpj.exe"),  # a bidi override: shown reversed, a spoof
+        ("name", "zero\u200bwidth"),
         ("url", "http://127.0.0.1:9/\x00"),
         ("url", "http://127.0.0.1:9/a b"),
     ],
