@@ -7,6 +7,8 @@ process, the workers and beat always agree on it.
 from celery.schedules import crontab
 from kombu import Queue
 
+from app import queues
+
 # A task is acknowledged only after it ran, and given back if its worker dies mid-run, so a
 # killed worker loses no delivery; the delivery's lease in the database stops a double send.
 task_acks_late = True
@@ -39,17 +41,18 @@ broker_connection_retry_on_startup = True
 # recording and removing each message as unacknowledged saves the worker and Redis two
 # transactions per delivery (docs/performance.md). Retries keep acknowledgements: a message
 # held for its countdown is given back when its worker stops.
-task_queues = (Queue("deliveries", no_ack=True), Queue("retries"), Queue("celery"))
+task_queues = (Queue(queues.DELIVERIES, no_ack=True), Queue(queues.RETRIES), Queue(queues.DEFAULT))
 # Without acknowledgements there is no prefetch count to stop a worker taking the whole
 # `deliveries` queue into memory; this holds it to as many tasks as it has threads. Celery
 # does that on Redis only: on any other broker app/celery_app.py acknowledges every queue.
 worker_disable_prefetch = True
-task_default_queue = "celery"
-task_routes = {"signalpost.deliver": {"queue": "deliveries"}}
+# No task_routes: every message is published to a queue named by its sender
+# (app.services.queue, and the delivery task's retry), so routes would never be consulted.
+task_default_queue = queues.DEFAULT
 
 beat_schedule = {
-    "requeue-due-deliveries": {"task": "signalpost.requeue_due", "schedule": 60.0},
-    "purge-old-logs": {"task": "signalpost.purge_logs", "schedule": crontab(minute=17, hour=3)},
+    "requeue-due-deliveries": {"task": queues.REQUEUE_DUE, "schedule": 60.0},
+    "purge-old-logs": {"task": queues.PURGE_LOGS, "schedule": crontab(minute=17, hour=3)},
 }
 
 include = ["tasks.delivery", "tasks.mail", "tasks.maintenance"]

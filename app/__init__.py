@@ -31,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         raise SystemExit(f"Signalpost configuration error: {exc}") from None
     register_extensions(app)
     register_blueprints(app)
+    register_template_helpers(app)
     register_errorhandlers(app)
     register_commands(app)
     celery_init_app(app)
@@ -58,22 +59,33 @@ def register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
     from app.main import bp as main_bp
-    from app.pages import bp as pages_bp
+    from app.webhooks import bp as webhooks_bp
 
     # Pages and API alike name rows by `<id:...>`: a number past the database's range is a 404.
     app.url_map.converters["id"] = IdConverter
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
-    app.register_blueprint(pages_bp)
+    app.register_blueprint(webhooks_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
 
 
+def register_template_helpers(app: Flask) -> None:
+    """Filters and globals every area's templates use (base.html and macros.html among them)."""
+    from app import template_helpers
+
+    template_helpers.register(app)
+
+
 def register_commands(app: Flask) -> None:
     from app.cli import users_cli, webhooks_cli
+    from app.listen import listen
+    from app.welcome import welcome
 
+    webhooks_cli.add_command(listen)
     app.cli.add_command(users_cli)
     app.cli.add_command(webhooks_cli)
+    app.cli.add_command(welcome)
 
 
 @sa.event.listens_for(sa.Engine, "connect")

@@ -45,12 +45,18 @@ def celery_init_app(app: Flask) -> Celery:
 
 
 def _embedded_broker(folder: Path) -> dict[str, object]:
-    """kombu's filesystem transport: a broker in instance/ for `make run`, no Redis needed."""
+    """kombu's filesystem transport: a broker in instance/ for `make run`, no Redis needed.
+
+    All three of its folders are set: left unset, the control folder (its exchange tables) is
+    `control/` in whatever directory the process started in, the checkout itself.
+    """
     queue_dir = folder / "queue"
     processed_dir = folder / "processed"
-    queue_dir.mkdir(parents=True, exist_ok=True)
-    processed_dir.mkdir(parents=True, exist_ok=True)
+    control_dir = folder / "control"
+    for directory in (queue_dir, processed_dir, control_dir):
+        directory.mkdir(parents=True, exist_ok=True)
     return {
+        "control_folder": str(control_dir),
         "data_folder_in": str(queue_dir),
         "data_folder_out": str(queue_dir),
         "processed_folder": str(processed_dir),

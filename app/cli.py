@@ -1,4 +1,4 @@
-"""Admin commands: `flask users ...` and `flask webhooks ...` (CONTRACT.md section 2)."""
+"""Admin commands: `flask users ...` and `flask webhooks ...` (README.md, "Command line")."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.services import delivery, events, keys, logs, signup, users, webhooks
+from app.services import events, keys, logs, signup, users, webhooks
+from app.services.delivery import redelivery, test_send
 from app.services.errors import ServiceError
 
 users_cli = AppGroup("users", help="Create users and API tokens.")
@@ -136,7 +137,7 @@ def trigger(event_type: str, email: str, data: str) -> None:
 @reports_errors
 def test(webhook_id: int, event_type: str | None) -> None:
     """Send the test event (or a subscribed type's example) once, now, and print the answer."""
-    result = delivery.test_webhook(webhooks.get_webhook(webhook_id), event_type)
+    result = test_send.test_webhook(webhooks.get_webhook(webhook_id), event_type)
     click.echo(json.dumps(result, indent=2))
     if not result["success"]:
         raise SystemExit(1)
@@ -207,7 +208,7 @@ def show_logs(webhook_id: int, limit: int) -> None:
 @reports_errors
 def replay(webhook_id: int, since: datetime, until: datetime | None, failed_only: bool) -> None:
     """Deliver again the events a webhook was sent in a time range, each under its own id."""
-    count = delivery.replay(
+    count = redelivery.replay(
         webhooks.get_webhook(webhook_id),
         since.replace(tzinfo=UTC),
         until.replace(tzinfo=UTC) if until else None,
@@ -234,5 +235,5 @@ def purge_logs(days: int | None) -> None:
 )
 def requeue(grace: int) -> None:
     """Re-enqueue deliveries that are due but not queued (after a broker outage)."""
-    count = delivery.requeue_due(timedelta(seconds=grace))
+    count = redelivery.requeue_due(timedelta(seconds=grace))
     click.echo(f"Requeued {count} deliveries.")

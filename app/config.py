@@ -52,7 +52,7 @@ def _engine_options(database_url: str, pool_size: int) -> dict[str, Any]:
     return options
 
 
-# The engine for statements that record how a delivery is going (app.services.sql.progress).
+# The engine for statements that record how a delivery is going (app.services.connections.progress).
 PROGRESS_BIND = "progress"
 
 

@@ -27,5 +27,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-# Limits are declared where they apply, with the shared values in app/limits.py.
+# Limits are declared where they apply, with the shared values in app/request_limits.py.
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)

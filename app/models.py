@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.domain.status import DeliveryStatus
 from app.extensions import db
 
 
@@ -154,28 +154,19 @@ class Event(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-class DeliveryStatus(enum.StrEnum):
-    PENDING = "pending"  # waiting for its first attempt
-    SENDING = "sending"  # a worker holds the lease and is sending it now
-    SCHEDULED = "scheduled"  # an attempt failed; the next one is due at next_attempt_at
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"  # the last attempt failed; no more are made
-    SKIPPED = "skipped"  # the webhook was disabled before the delivery was sent
+class Delivery(db.Model):
+    """A delivery: one event for one webhook, across all its attempts.
 
+    The API and the pages call a delivery a log entry (`/logs`, "Delivery logs"), and the
+    attempts it holds are its attempt log; it is the same row.
+    """
 
-# A delivery in one of these states still has an attempt to come.
-OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SCHEDULED, DeliveryStatus.SENDING)
-
-
-class WebhookEvent(db.Model):
-    """The delivery log: one event for one webhook, across all its attempts."""
-
-    __tablename__ = "webhook_events"
+    __tablename__ = "deliveries"
     __table_args__ = (
-        sa.Index("ix_webhook_events_due", "status", "next_attempt_at"),
+        sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
         # A webhook's log newest first, one keyset page at a time: an exact index range,
         # however many other webhooks' deliveries are newer (see docs/performance.md).
-        sa.Index("ix_webhook_events_webhook_log", "webhook_id", "id"),
+        sa.Index("ix_deliveries_webhook_log", "webhook_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -194,7 +185,7 @@ class WebhookEvent(db.Model):
     request_body: Mapped[str | None] = mapped_column(sa.Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The rate-limit window (its start, epoch seconds) this delivery's next attempt already
-    # has a place in, when the endpoint's limit postponed it (app/services/ratelimit.py).
+    # has a place in, when the endpoint's limit postponed it (app/services/delivery_rate.py).
     rate_window: Mapped[int | None] = mapped_column(sa.BigInteger)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -211,12 +202,10 @@ class DeliveryAttempt(db.Model):
     """One HTTP request made for a delivery."""
 
     __tablename__ = "delivery_attempts"
-    __table_args__ = (sa.UniqueConstraint("webhook_event_id", "number"),)
+    __table_args__ = (sa.UniqueConstraint("delivery_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    webhook_event_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("webhook_events.id", ondelete="CASCADE")
-    )
+    delivery_id: Mapped[int] = mapped_column(sa.ForeignKey("deliveries.id", ondelete="CASCADE"))
     number: Mapped[int]
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     request_headers: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)

@@ -26,7 +26,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db
-from app.services import sql
+from app.services import connections
 from bench import logpages, report, scenarios, seed
 from bench.stack import (
     Arrivals,
@@ -102,7 +102,7 @@ def main() -> None:
                 worker.stop()
             receiver.stop()
             with app.app_context():
-                sql.dispose()
+                connections.dispose()
     results["seconds"] = round(time.time() - started)
     results["machine"]["load_average_at_end"] = os.getloadavg()[0]
     if os.environ.get("BENCH_ONLY"):

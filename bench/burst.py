@@ -21,9 +21,11 @@ from freezegun import freeze_time
 
 from app import create_app
 from app.domain.retry import EARLY_TOLERANCE
+from app.domain.status import OPEN_STATUSES
 from app.extensions import db
-from app.models import OPEN_STATUSES, Event, WebhookEvent, utcnow
-from app.services import delivery, events, sql, users, webhooks
+from app.models import Delivery, Event, utcnow
+from app.services import connections, events, users, webhooks
+from app.services.delivery import attempt
 from tests.support.receiver import Receiver
 
 
@@ -45,7 +47,7 @@ def main(count: int, per_minute: int) -> None:
             with app.app_context():
                 upgrade()
                 report(*run(receiver.url, count), count, per_minute)
-                sql.dispose()
+                connections.dispose()
         finally:
             receiver.stop()
 
@@ -60,17 +62,17 @@ def run(url: str, count: int) -> tuple[int, float, int]:
             event_id = events.new_event_id()
             db.session.add(Event(id=event_id, user_id=owner.id, event_type="custom", data={}))
             db.session.add(
-                WebhookEvent(webhook_id=webhook.id, event_id=event_id, next_attempt_at=utcnow())
+                Delivery(webhook_id=webhook.id, event_id=event_id, next_attempt_at=utcnow())
             )
         db.session.commit()
         calls, cpu, windows = 0, 0.0, 0
         while True:
             due = list(
                 db.session.scalars(
-                    sa.select(WebhookEvent.id).where(
-                        WebhookEvent.webhook_id == webhook.id,
-                        WebhookEvent.status.in_(OPEN_STATUSES),
-                        WebhookEvent.next_attempt_at <= utcnow() + EARLY_TOLERANCE,
+                    sa.select(Delivery.id).where(
+                        Delivery.webhook_id == webhook.id,
+                        Delivery.status.in_(OPEN_STATUSES),
+                        Delivery.next_attempt_at <= utcnow() + EARLY_TOLERANCE,
                     )
                 )
             )
@@ -79,7 +81,7 @@ def run(url: str, count: int) -> tuple[int, float, int]:
                 return calls, cpu, windows
             started = time.process_time()
             for delivery_id in due:
-                delivery.attempt_delivery(delivery_id)
+                attempt.attempt_delivery(delivery_id)
             cpu += time.process_time() - started
             calls += len(due)
             windows += 1
@@ -89,7 +91,7 @@ def run(url: str, count: int) -> tuple[int, float, int]:
 def _open(webhook_id: int) -> int:
     return db.session.scalar(
         sa.select(sa.func.count()).where(
-            WebhookEvent.webhook_id == webhook_id, WebhookEvent.status.in_(OPEN_STATUSES)
+            Delivery.webhook_id == webhook_id, Delivery.status.in_(OPEN_STATUSES)
         )
     )
 

@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from bench.report import TARGETS  # noqa: E402
+from bench.targets import TARGETS  # noqa: E402
 
 MEASURED, TARGET = "#3b6ea8", "#c0392b"
 

@@ -29,14 +29,14 @@ def big_logs(bench: Bench, owner: seed.Owner, repeat: int) -> dict[str, Any]:
     """`GET /api/webhooks/<id>/logs` and the logs page of the owner's first webhook, through
     the whole Flask stack: the first page, one 1,000 pages deep, and (page) failed only and
     filtered by the event type of all its deliveries or by one it never received."""
-    from app.pages.logs import PAGE_SIZE
+    from app.webhooks.logs import PAGE_SIZE
 
     api_size, depth = 50, 1000
     webhook_id, user_id = owner.webhook_ids[0], owner.user_id
     with bench.app.app_context():
         connection = db.session.connection()
         rows = connection.execute(
-            sa.text("SELECT count(*) FROM webhook_events WHERE webhook_id = :w"), {"w": webhook_id}
+            sa.text("SELECT count(*) FROM deliveries WHERE webhook_id = :w"), {"w": webhook_id}
         ).scalar_one()
         api_depth = min(depth, rows // api_size - 1)
         page_depth = min(depth, rows // PAGE_SIZE - 1)

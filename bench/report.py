@@ -6,22 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench.targets import TARGETS
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.json"
 CHART = HERE.parent / "docs" / "img" / "bench.png"
 DOC = HERE.parent / "docs" / "performance.md"
-
-# The targets of issue 8, for this 2-core machine.
-TARGETS = {
-    "ratio": 0.5,
-    "p50_ms": 50,
-    "p99_ms": 250,
-    "fan_out_10_trigger_ms": 20,
-    "isolation_p99_ms": 2000,
-    "logs_first_ms": 50,
-    "logs_deep_ms": 100,
-    "rss_growth": 0.10,
-}
 
 
 def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:

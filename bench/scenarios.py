@@ -13,10 +13,11 @@ from typing import Any
 import requests
 from flask import Flask
 
+from app.domain.outgoing import Outgoing, build_request
 from app.extensions import db
 from app.models import User, Webhook, utcnow
-from app.services import delivery, events
-from app.services.delivery import Outgoing, build_request
+from app.services import events
+from app.services.delivery import attempt
 from app.services.webhooks import signing_secrets
 from bench import seed
 from bench.stack import Arrivals, CpuMeter, rss_bytes
@@ -137,7 +138,7 @@ def delivery_cost(bench: Bench, owner: seed.Owner, count: int) -> dict[str, Any]
     for delivery_id in ids:
         with bench.app.app_context():
             started, cpu = time.perf_counter(), time.thread_time()
-            outcome = delivery.attempt_delivery(delivery_id)
+            outcome = attempt.attempt_delivery(delivery_id)
             walls.append((time.perf_counter() - started) * 1000)
             cpus.append((time.thread_time() - cpu) * 1000)
             assert outcome.status == "succeeded", outcome

@@ -112,7 +112,7 @@ def add_log_rows(connection: Connection, owner: Owner, attempts: int) -> None:
     )
     connection.execute(
         sa.text(
-            "INSERT INTO webhook_events (webhook_id, event_id, status, attempts, status_code,"
+            "INSERT INTO deliveries (webhook_id, event_id, status, attempts, status_code,"
             " response_body, success, duration_ms, request_body, created_at, updated_at) "
             "SELECT w.id, e.id, CASE WHEN e.n % 100 = 0 THEN 'failed' ELSE 'succeeded' END, 1,"
             " CASE WHEN e.n % 100 = 0 THEN 500 ELSE 200 END, 'ok', e.n % 100 <> 0, 12,"
@@ -126,10 +126,10 @@ def add_log_rows(connection: Connection, owner: Owner, attempts: int) -> None:
     )
     connection.execute(
         sa.text(
-            "INSERT INTO delivery_attempts (webhook_event_id, number, started_at, request_headers,"
+            "INSERT INTO delivery_attempts (delivery_id, number, started_at, request_headers,"
             " status_code, response_body, duration_ms) "
             "SELECT id, 1, created_at, json_build_object('X-Webhook-ID', event_id), 200, 'ok', 12"
-            " FROM webhook_events WHERE webhook_id = ANY(CAST(:webhook_ids AS int[]))"
+            " FROM deliveries WHERE webhook_id = ANY(CAST(:webhook_ids AS int[]))"
         ),
         {"webhook_ids": owner.webhook_ids},
     )
@@ -149,7 +149,7 @@ def add_pending(connection: Connection, owner: Owner, count: int) -> list[int]:
     return list(
         connection.execute(
             sa.text(
-                "INSERT INTO webhook_events (webhook_id, event_id, status, attempts,"
+                "INSERT INTO deliveries (webhook_id, event_id, status, attempts,"
                 " next_attempt_at, created_at, updated_at) "
                 "SELECT :webhook_id, :event_id, 'pending', 0, now(), now(), now()"
                 " FROM generate_series(1, :count) RETURNING id"
@@ -163,7 +163,7 @@ def cursor_at_depth(connection: Connection, webhook_id: int, rows_above: int) ->
     """The `before` cursor of the page that starts `rows_above` rows down the log."""
     return connection.execute(
         sa.text(
-            "SELECT id FROM webhook_events WHERE webhook_id = :webhook_id"
+            "SELECT id FROM deliveries WHERE webhook_id = :webhook_id"
             " ORDER BY id DESC OFFSET :offset LIMIT 1"
         ),
         {"webhook_id": webhook_id, "offset": rows_above - 1},

@@ -4,13 +4,14 @@ import sqlalchemy as sa
 from celery import Task, shared_task
 from celery.signals import worker_shutdown
 
-from app.domain import sender
-from app.services import delivery, queue
+from app import outbound, queues
+from app.services import queue
+from app.services.delivery import attempt
 
 
 @shared_task(
     bind=True,
-    name=queue.DELIVER,
+    name=queues.DELIVER,
     max_retries=None,
     # The database restarting or failing over: try again shortly, the delivery is still there.
     autoretry_for=(sa.exc.OperationalError, sa.exc.InterfaceError),
@@ -18,20 +19,20 @@ from app.services import delivery, queue
     retry_backoff_max=60,
 )
 def deliver(self: Task, delivery_id: int) -> str | None:
-    outcome = delivery.attempt_delivery(delivery_id)
+    outcome = attempt.attempt_delivery(delivery_id)
     if outcome.retry_in is not None:
         # Same message, same event id; the database already says when it is due, so if this
         # publish fails the requeue task still finds it.
-        raise self.retry(countdown=outcome.retry_in, queue=queue.RETRIES_QUEUE)
+        raise self.retry(countdown=outcome.retry_in, queue=queues.RETRIES)
     return outcome.status
 
 
 @worker_shutdown.connect
 def close_kept_connections(**_: object) -> None:
-    sender.close_idle()
+    outbound.close_idle()
 
 
-@shared_task(name=queue.EXPAND)
+@shared_task(name=queues.EXPAND)
 def expand_deliveries(delivery_ids: list[int]) -> int:
     """One message per delivery of a batch that `queue.enqueue_fan_out` sent."""
     return queue.enqueue_deliveries(delivery_ids)

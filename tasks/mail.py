@@ -3,10 +3,10 @@
 from celery import shared_task
 from flask import current_app
 
-from app.services import queue
+from app import queues
 from app.services.mail import send_mail as send
 
 
-@shared_task(name=queue.SEND_MAIL, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+@shared_task(name=queues.SEND_MAIL, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
 def send_mail(to: str, subject: str, body: str) -> None:
     send(current_app.config, to, subject, body)

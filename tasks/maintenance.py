@@ -3,14 +3,16 @@
 from celery import shared_task
 from flask import current_app
 
-from app.services import delivery, logs, queue
+from app import queues
+from app.services import logs
+from app.services.delivery import redelivery
 
 
-@shared_task(name=queue.REQUEUE_DUE)
+@shared_task(name=queues.REQUEUE_DUE)
 def requeue_due() -> int:
-    return delivery.requeue_due()
+    return redelivery.requeue_due()
 
 
-@shared_task(name=queue.PURGE_LOGS)
+@shared_task(name=queues.PURGE_LOGS)
 def purge_logs() -> int:
     return logs.purge_logs(current_app.config["WEBHOOK_LOG_RETENTION_DAYS"])

@@ -8,6 +8,7 @@ tests need no cleaning between them and ids are never reused under a late retry 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import os
@@ -15,6 +16,7 @@ import socket
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,11 +26,11 @@ from celery.contrib.testing.worker import start_worker
 from cryptography.fernet import Fernet
 from flask import Flask
 
-from app import create_app
-from app.domain import addresses, sender
+from app import create_app, outbound
+from app.domain import addresses
 from app.extensions import db
 from app.models import User, Webhook
-from app.services import sql, users, webhooks
+from app.services import connections, users, webhooks
 from tests.support.mailsink import MailSink
 from tests.support.receiver import Receiver
 
@@ -47,8 +49,15 @@ def _unavailable(what: str, error: Exception) -> None:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with new_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def new_database(folder: Path) -> Iterator[str]:
+    """An empty database of this run's kind: a file in `folder`, or a PostgreSQL database."""
     if not USE_POSTGRES:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'signalpost.sqlite'}"
+        yield f"sqlite:///{folder / 'signalpost.sqlite'}"
         return
     name = f"signalpost_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
@@ -106,7 +115,7 @@ def no_dns() -> Iterator[None]:
 def close_kept_connections() -> Iterator[None]:
     """Close the sender's kept-alive connections once every worker has stopped."""
     yield
-    sender.close_idle()
+    outbound.close_idle()
 
 
 @pytest.fixture(scope="session")
@@ -149,7 +158,7 @@ def app(settings: dict[str, str]) -> Iterator[Flask]:
         upgrade()
     yield application
     with application.app_context():
-        sql.dispose()
+        connections.dispose()
     # Threads that served the session (the in-thread worker's pool, the e2e server) may leave
     # a connection object behind when they end; collect those now, quietly, rather than have
     # the interpreter warn about them at exit.
@@ -171,7 +180,7 @@ def make_app(app: Flask, settings: dict[str, str]) -> Iterator[Callable[..., Fla
     yield make
     for other in made:
         with other.app_context():
-            sql.dispose()
+            connections.dispose()
     app.extensions["celery"].set_default()
 
 

@@ -52,6 +52,30 @@ def test_the_embedded_broker_acknowledges_every_queue(make_app, tmp_path):
     assert celery.conf.worker_disable_prefetch is False
 
 
+def test_the_embedded_broker_keeps_all_its_files_in_its_folder(make_app, tmp_path, monkeypatch):
+    """`make run` leaves the checkout as it was: kombu's control files too go to instance/."""
+    started_in = tmp_path / "checkout"
+    started_in.mkdir()
+    monkeypatch.chdir(started_in)
+    broker = tmp_path / "broker"
+    celery = make_app(
+        CELERY_BROKER_URL="filesystem://localhost/", SIGNALPOST_BROKER_DIR=str(broker)
+    ).extensions["celery"]
+    with celery.connection_for_write() as connection:
+        connection.SimpleQueue("signalpost-broker-test").put({"n": 1})
+    assert list(started_in.iterdir()) == []
+    assert sorted(path.name for path in (broker / "control").iterdir())
+
+
+def test_the_embedded_broker_keeps_its_control_files_in_its_folder(make_app, tmp_path):
+    """Not in ./control, inside the checkout, where make run left git status unclean."""
+    celery = make_app(
+        CELERY_BROKER_URL="filesystem://localhost/", SIGNALPOST_BROKER_DIR=str(tmp_path)
+    ).extensions["celery"]
+    assert celery.control.ping(timeout=0.2) == []  # declares the control exchanges
+    assert (tmp_path / "control" / "reply.celery.pidbox.exchange").is_file()
+
+
 @pytest.mark.parametrize("no_ack", [True, False])
 def test_only_acknowledged_queues_keep_a_record_of_taken_messages(app, monkeypatch, no_ack):
     celery = app.extensions["celery"]

@@ -13,27 +13,26 @@ import pytest
 import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
+from app.domain.status import OPEN_STATUSES, DeliveryStatus
 from app.extensions import db
-from app.models import OPEN_STATUSES, DeliveryStatus, Event, Webhook, WebhookEvent
-from app.services import delivery as delivery_service
+from app.models import Delivery, Event, Webhook
 from app.services import events, queue, webhooks
+from app.services.delivery import attempt
 from tests.support.receiver import Receiver, Reply
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
 
 
-def deliveries_of(webhook_id: int) -> list[WebhookEvent]:
+def deliveries_of(webhook_id: int) -> list[Delivery]:
     return list(
         db.session.scalars(
-            sa.select(WebhookEvent)
-            .where(WebhookEvent.webhook_id == webhook_id)
-            .order_by(WebhookEvent.id)
+            sa.select(Delivery).where(Delivery.webhook_id == webhook_id).order_by(Delivery.id)
         )
     )
 
 
-def finished(webhook_id: int, count: int = 1) -> list[WebhookEvent] | None:
+def finished(webhook_id: int, count: int = 1) -> list[Delivery] | None:
     rows = deliveries_of(webhook_id)
     done = [row for row in rows if row.status in ("succeeded", "failed", "skipped")]
     return rows if len(done) >= count else None
@@ -188,7 +187,7 @@ def test_a_final_failure_after_all_retries(make_webhook, receiver):
     assert webhook.failure_count == 1, "one failed delivery counts once, not once per attempt"
 
 
-def all_finished(webhook_id: int) -> list[WebhookEvent] | None:
+def all_finished(webhook_id: int) -> list[Delivery] | None:
     rows = deliveries_of(webhook_id)
     return rows if rows and all(row.status not in OPEN_STATUSES for row in rows) else None
 
@@ -285,11 +284,11 @@ def test_unsubscribed_event_types_and_inactive_webhooks_get_nothing(make_webhook
     assert events.trigger_event(owner, "price_above", {}).deliveries == 0
 
 
-def stored_delivery(webhook: Webhook) -> WebhookEvent:
+def stored_delivery(webhook: Webhook) -> Delivery:
     """A delivery stored as trigger_event stores it, but not queued."""
     event_id = events.new_event_id()
     db.session.add(Event(id=event_id, user_id=webhook.user_id, event_type="price_above", data={}))
-    row = WebhookEvent(webhook_id=webhook.id, event_id=event_id)
+    row = Delivery(webhook_id=webhook.id, event_id=event_id)
     db.session.add(row)
     db.session.commit()
     return row
@@ -300,7 +299,7 @@ def test_a_webhook_disabled_after_trigger_is_skipped(make_webhook, receiver):
     row = stored_delivery(webhook)  # then its owner disables the webhook
     webhooks.set_active(webhook, False)
 
-    outcome = delivery_service.attempt_delivery(row.id)
+    outcome = attempt.attempt_delivery(row.id)
 
     assert outcome.status == DeliveryStatus.SKIPPED
     db.session.refresh(row)
@@ -327,7 +326,7 @@ def test_every_delivery_line_names_the_event_and_the_webhook(make_webhook, recei
     row = stored_delivery(webhook)  # not queued: this test makes the attempt itself
 
     with caplog.at_level("INFO", logger="app.services.delivery"):
-        delivery_service.attempt_delivery(row.id)
+        attempt.attempt_delivery(row.id)
 
     [line] = [r.getMessage() for r in caplog.records if r.name == "app.services.delivery"]
     assert f"event={row.event_id} webhook={webhook.id}" in line
@@ -347,8 +346,8 @@ def test_a_webhook_deleted_while_its_request_is_out_ends_quietly(make_webhook, r
 
     receiver.answer = delete_then_answer
 
-    outcome = delivery_service.attempt_delivery(row.id)
+    outcome = attempt.attempt_delivery(row.id)
 
-    assert outcome == delivery_service.Outcome(None)
+    assert outcome == attempt.Outcome(None)
     assert len(receiver.requests) == 1
     assert deliveries_of(webhook_id) == []

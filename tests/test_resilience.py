@@ -8,16 +8,18 @@ import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
+from app.domain.status import DeliveryStatus
 from app.extensions import db
-from app.models import DeliveryStatus, Event, User, WebhookEvent, utcnow
-from app.services import delivery, events, logs
+from app.models import Delivery, Event, User, utcnow
+from app.services import events, logs
+from app.services.delivery import attempt, redelivery
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
 
 
-def delivery_of(event_id: str) -> WebhookEvent | None:
-    return db.session.scalar(sa.select(WebhookEvent).where(WebhookEvent.event_id == event_id))
+def delivery_of(event_id: str) -> Delivery | None:
+    return db.session.scalar(sa.select(Delivery).where(Delivery.event_id == event_id))
 
 
 def test_a_broker_outage_at_trigger_time_loses_nothing(make_app, make_webhook, receiver):
@@ -34,8 +36,8 @@ def test_a_broker_outage_at_trigger_time_loses_nothing(make_app, make_webhook, r
     assert stored.status == DeliveryStatus.PENDING and receiver.requests == []
 
     # Beat (or `flask webhooks requeue`) sends it once it has been due for the grace period.
-    assert delivery.requeue_due(grace=timedelta(hours=1)) == 0
-    assert delivery.requeue_due(grace=timedelta(0)) >= 1
+    assert redelivery.requeue_due(grace=timedelta(hours=1)) == 0
+    assert redelivery.requeue_due(grace=timedelta(0)) >= 1
     wait_for(lambda: delivery_of(triggered.event_id).status == DeliveryStatus.SUCCEEDED)
     assert len(receiver.requests) == 1
     assert receiver.requests[0].headers["X-Webhook-Id"] == triggered.event_id
@@ -48,7 +50,7 @@ def test_a_delivery_held_by_a_dead_worker_is_sent_once_its_lease_expires(make_we
     db.session.add(
         Event(id=event_id, user_id=webhook.user_id, event_type="custom", data={}, created_at=now)
     )
-    row = WebhookEvent(
+    row = Delivery(
         webhook_id=webhook.id,
         event_id=event_id,
         next_attempt_at=now,
@@ -59,19 +61,19 @@ def test_a_delivery_held_by_a_dead_worker_is_sent_once_its_lease_expires(make_we
     db.session.commit()
 
     # While the lease holds, a duplicate message finds nothing to do and requeue skips it.
-    assert delivery.attempt_delivery(row.id).status is None
+    assert attempt.attempt_delivery(row.id).status is None
     assert row.id not in _requeued_ids()
 
     row.lease_until = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert row.id in _requeued_ids()
-    assert delivery.requeue_due() >= 1
+    assert redelivery.requeue_due() >= 1
     wait_for(lambda: delivery_of(event_id).status == DeliveryStatus.SUCCEEDED)
     assert len(receiver.requests) == 1
 
 
 def _requeued_ids() -> list[int]:
-    return [row.id for row in delivery.due_deliveries(delivery.REQUEUE_GRACE)]
+    return [row.id for row in redelivery.due_deliveries(redelivery.REQUEUE_GRACE)]
 
 
 def test_a_finished_delivery_is_never_sent_again(make_webhook, receiver):
@@ -79,7 +81,7 @@ def test_a_finished_delivery_is_never_sent_again(make_webhook, receiver):
     triggered = events.trigger_event(webhook.user, "price_above", {})
     wait_for(lambda: delivery_of(triggered.event_id).status == DeliveryStatus.SUCCEEDED)
 
-    assert delivery.attempt_delivery(delivery_of(triggered.event_id).id).status is None
+    assert attempt.attempt_delivery(delivery_of(triggered.event_id).id).status is None
     assert len(receiver.requests) == 1
 
 

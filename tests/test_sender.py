@@ -11,8 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from app.domain import sender
+from app import outbound
 from app.domain.urls import check_target
+from app.outbound import client, pool
 
 
 class KeepAliveServer:
@@ -73,11 +74,11 @@ def server() -> Iterator[KeepAliveServer]:
     running = KeepAliveServer()
     yield running
     running.stop()
-    sender.close_idle()
+    outbound.close_idle()
 
 
-def post(server: KeepAliveServer) -> sender.AttemptResult:
-    return sender.post(server.target, b"{}", {"Content-Type": "application/json"}, timeout=2)
+def post(server: KeepAliveServer) -> outbound.AttemptResult:
+    return outbound.post(server.target, b"{}", {"Content-Type": "application/json"}, timeout=2)
 
 
 def test_requests_from_one_thread_share_one_connection(server):
@@ -89,7 +90,7 @@ def test_connections_send_without_waiting_for_acks(server):
     # http.client writes headers and body in two sends; with Nagle's algorithm on, the body
     # waits for the endpoint's delayed ACK: 40 ms per request on Linux.
     post(server)
-    kept = [connection for kept in sender._idle.values() for connection in kept]
+    kept = [connection for kept in pool._idle.values() for connection in kept]
     assert len(kept) == 1
     assert kept[0].sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 
@@ -116,12 +117,12 @@ def test_a_connection_the_endpoint_closed_is_replaced_without_an_error(server):
 
 
 def test_an_answer_longer_than_what_is_read_closes_the_connection():
-    long_answer = KeepAliveServer(body=b"x" * (sender.RESPONSE_BODY_LIMIT * 4))
+    long_answer = KeepAliveServer(body=b"x" * (client.RESPONSE_BODY_LIMIT * 4))
     try:
         first, second = post(long_answer), post(long_answer)
     finally:
         long_answer.stop()
-    assert len(first.response_body) == sender.RESPONSE_BODY_LIMIT
+    assert len(first.response_body) == client.RESPONSE_BODY_LIMIT
     assert second.status_code == 200
     assert long_answer.client_ports[0] != long_answer.client_ports[1]
-    sender.close_idle()
+    outbound.close_idle()

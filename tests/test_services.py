@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import ApiToken, Event, Webhook
-from app.services import events, sql, users, webhooks
+from app.services import connections, events, users, webhooks
 from app.services.errors import Conflict, PayloadTooLarge, ValidationError
 from app.services.webhooks import WebhookInput
 
@@ -191,11 +191,11 @@ def test_listing_webhooks_takes_a_fixed_number_of_queries(app, make_webhook):
 
 
 def test_only_a_deliverys_progress_commits_without_waiting_for_the_disk(ctx):
-    if not sql.on_postgres():
+    if not connections.on_postgres():
         pytest.skip("SQLite commits every statement in the session's transaction")
     show = sa.text("SHOW synchronous_commit")
-    with sql.progress() as connection:
+    with connections.progress() as connection:
         assert connection.scalar(show) == "off"
-    with sql.autocommit() as connection:  # storing events, among others
+    with connections.autocommit() as connection:  # storing events, among others
         assert connection.scalar(show) == "on"
     assert db.session.scalar(show) == "on"

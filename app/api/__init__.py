@@ -1,4 +1,4 @@
-"""The JSON API (CONTRACT.md section 3), under /api.
+"""The JSON API (docs/api.md), under /api.
 
 Every view is authenticated by `auth.authenticate` before it runs, unless its OpenAPI
 description says it is public; errors become JSON in `app/errors.py`.

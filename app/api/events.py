@@ -9,7 +9,7 @@ from app.api.auth import caller
 from app.api.openapi import document
 from app.api.parsing import json_object
 from app.extensions import limiter
-from app.limits import EVENTS_LIMIT, user_key
+from app.request_limits import EVENTS_LIMIT, user_key
 from app.services import events
 
 

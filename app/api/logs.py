@@ -8,7 +8,8 @@ from app.api import bp, schemas
 from app.api.auth import caller
 from app.api.openapi import document
 from app.api.parsing import json_object, query_params, timestamp
-from app.services import delivery, logs, webhooks
+from app.services import logs, webhooks
+from app.services.delivery import redelivery
 
 
 @bp.get("/webhooks/<id:webhook_id>/logs")
@@ -34,7 +35,7 @@ def retry_log(webhook_id: int, log_id: int) -> ResponseReturnValue:
     """The same event, same event id, queued to this webhook again with a fresh retry
     schedule. The answer is the new log entry; the original is left as it was."""
     webhook = webhooks.get_webhook(webhook_id, caller())
-    again = delivery.redeliver(logs.get_delivery(webhook, log_id))
+    again = redelivery.redeliver(logs.get_delivery(webhook, log_id))
     return logs.log_as_dict(again), 202
 
 
@@ -45,7 +46,7 @@ def replay(webhook_id: int) -> ResponseReturnValue:
     those whose delivery failed, is queued to it again under its own event id."""
     webhook = webhooks.get_webhook(webhook_id, caller())
     body = json_object(schemas.REPLAY_INPUT)
-    count = delivery.replay(
+    count = redelivery.replay(
         webhook,
         timestamp(body, "since"),
         timestamp(body, "until") if "until" in body else None,

@@ -17,8 +17,8 @@ from typing import Any
 from app.converters import ID_MAX
 from app.domain.catalog import EVENT_VALUES, TEST_EVENT
 from app.domain.formats import FORMATS
+from app.domain.status import DeliveryStatus
 from app.domain.urls import MAX_URL_LENGTH
-from app.models import DeliveryStatus
 from app.services.webhooks import NAME_MAX_LENGTH, NAME_REFUSED_CATEGORIES
 
 Schema = dict[str, Any]

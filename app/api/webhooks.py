@@ -13,9 +13,10 @@ from app.api.openapi import document
 from app.api.parsing import json_object
 from app.domain.catalog import EVENT_TYPES
 from app.extensions import limiter
-from app.limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
+from app.request_limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
 from app.security_headers import shows_secret
-from app.services import delivery, webhooks
+from app.services import webhooks
+from app.services.delivery import test_send
 from app.services.webhooks import WebhookInput, as_dict
 
 
@@ -103,7 +104,7 @@ def rotate_secret(webhook_id: int) -> ResponseReturnValue:
 def test_webhook(webhook_id: int) -> ResponseReturnValue:
     """One synchronous attempt with the `test` event, whatever the webhook subscribes to; not
     retried. 200 whether or not the endpoint accepted it: see `success`. Rate-limited per user."""
-    return delivery.test_webhook(webhooks.get_webhook(webhook_id, caller()))
+    return test_send.test_webhook(webhooks.get_webhook(webhook_id, caller()))
 
 
 @bp.get("/webhooks/events")

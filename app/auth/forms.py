@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 
-from app.formkit import ServiceForm
+from app.service_form import ServiceForm
 
 
 class RegisterForm(ServiceForm):

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from app.auth import bp
 from app.auth.forms import RegisterForm, SignInForm, TokenForm
 from app.extensions import limiter
-from app.limits import REGISTER_LIMIT, SIGN_IN_LIMIT, VERIFY_RESEND_LIMIT, user_key
+from app.request_limits import REGISTER_LIMIT, SIGN_IN_LIMIT, VERIFY_RESEND_LIMIT, user_key
 from app.security_headers import shows_secret
 from app.services import signup, users
 from app.services.errors import ServiceError
@@ -22,7 +22,7 @@ FAILED_SIGN_IN = 401
 
 
 def _home() -> Response:
-    return redirect(url_for("pages.index"))
+    return redirect(url_for("webhooks.index"))
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -67,7 +67,7 @@ def verify_email(token: str) -> ResponseReturnValue:
     """The link mailed at registration: the address is confirmed, notices can be mailed to it."""
     signup.verify_email(token)
     flash("Your address is confirmed. Notices about your webhooks will be mailed to it.", "success")
-    return redirect(url_for("pages.index" if current_user.is_authenticated else "auth.sign_in"))
+    return redirect(url_for("webhooks.index" if current_user.is_authenticated else "auth.sign_in"))
 
 
 @bp.post("/account/verify-email")
@@ -97,7 +97,7 @@ def sign_in() -> ResponseReturnValue:
         user = users.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("pages.index"))
+            return redirect(_safe_next(request.args.get("next")) or url_for("webhooks.index"))
         form.form_errors.append("That email and password do not match an account.")
         return render_template("auth/sign_in.html", form=form), FAILED_SIGN_IN
     return render_template("auth/sign_in.html", form=form)

@@ -1,7 +1,7 @@
 """The event types an owner can subscribe a webhook to: label, description and example data.
 
-The examples are the documented `data` of each type: `app/sources.py` builds exactly these
-keys, docs/integrations.md shows them, and the test action sends them.
+The examples are the documented `data` of each type: `app/services/sources.py` builds exactly
+these keys, docs/integrations.md shows them, and the test action sends them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The envelope of an event (CONTRACT.md section 5) and its exact bytes.
+"""The envelope of an event (README.md, "What a receiver gets") and its exact bytes.
 
 The `json` format sends it as it is; the chat formats in `app.domain.formats` are built from it.
 """

@@ -1,10 +1,13 @@
-"""When a failed attempt is tried again, and after how long (CONTRACT.md section 5)."""
+"""Whether an attempt succeeded, when a failed one is tried again, and after how long
+(README.md, "Retries")."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+
+from app.domain.status import DeliveryStatus
 
 # Receivers asking for a longer pause than this via Retry-After get this; the broker's
 # visibility timeout (celeryconfig.py) is set well above it.
@@ -16,6 +19,13 @@ EARLY_TOLERANCE = timedelta(seconds=2)
 
 def is_success(status_code: int | None) -> bool:
     return status_code is not None and 200 <= status_code < 300
+
+
+def status_after(status_code: int | None, next_delay: float | None) -> DeliveryStatus:
+    """Where an attempt leaves its delivery: done, failed for good, or waiting for the next."""
+    if is_success(status_code):
+        return DeliveryStatus.SUCCEEDED
+    return DeliveryStatus.FAILED if next_delay is None else DeliveryStatus.SCHEDULED
 
 
 def is_retryable(status_code: int | None) -> bool:

@@ -1,4 +1,4 @@
-"""Secrets and signatures, as receivers verify them (CONTRACT.md section 5).
+"""Secrets and signatures, as receivers verify them (README.md, "Verifying signatures").
 
 Both signature headers carry HMAC-SHA256(key, "{id}.{timestamp}.{raw body}") over the exact
 bytes sent: hex in X-Webhook-Signature, base64 in the Standard Webhooks `webhook-signature`,
@@ -46,6 +46,15 @@ def signature_headers(
             "v1," + base64.b64encode(digest).decode() for digest in digests
         ),
     }
+
+
+def verify(secret: str, message_id: str, timestamp: str, body: bytes, signatures: str) -> bool:
+    """Whether one of the space-separated `sha256=<hex>` signatures is this secret's."""
+    try:
+        expected = "sha256=" + _digest(secret, message_id, int(timestamp), body).hex()
+    except ValueError:  # not a whsec_ secret, or not a timestamp
+        return False
+    return any(hmac.compare_digest(expected, given) for given in signatures.split())
 
 
 def mask(secret: str) -> str:

@@ -24,6 +24,13 @@ _NAME_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 # `%`, so that escapes already made are not made twice. Everything else is percent-encoded.
 _URL_SAFE = "!#$&'()*+,/:;=?@[]~%"
 _ENCODED_NON_ASCII = re.compile(r"(?:%[89a-fA-F][0-9a-fA-F])+")
+# Said with every refusal that only a setting lifts, so that whoever meets one while trying
+# Signalpost on their own machine learns how to allow it (make run does) and when not to.
+HTTPS_HINT = " For local testing, WEBHOOK_REQUIRE_HTTPS=false allows http://."
+PRIVATE_HINT = (
+    " Signalpost sends to such addresses only when WEBHOOK_ALLOW_PRIVATE_TARGETS=true"
+    " (for local testing)."
+)
 
 
 class UrlRefused(ValueError):
@@ -119,7 +126,7 @@ def _check(url: str, *, require_https: bool, allow_private: bool, need: bool) ->
     if parts.scheme not in DEFAULT_PORTS:
         raise UrlRefused("The URL must start with https:// (or http:// where allowed).")
     if require_https and parts.scheme != "https":
-        raise UrlRefused("The URL must use https://.")
+        raise UrlRefused("The URL must use https://." + HTTPS_HINT)
     if not parts.hostname:
         raise UrlRefused("The URL has no host name.")
     if parts.username is not None or parts.password is not None:
@@ -134,12 +141,12 @@ def _check(url: str, *, require_https: bool, allow_private: bool, need: bool) ->
     if literal is not None:
         kind = None if allow_private else addresses.address_problem(literal)
         if kind:
-            raise UrlRefused(f"{literal} is {kind}.")
+            raise UrlRefused(f"{literal} is {kind}.{PRIVATE_HINT}")
         return Target(parts.scheme, str(literal), port, path, (str(literal),))
 
     name = _host_name(parts.hostname)
     if not allow_private and (name == "localhost" or name.endswith(".localhost")):
-        raise UrlRefused(f"{name} is this machine (a loopback name).")
+        raise UrlRefused(f"{name} is this machine (a loopback name).{PRIVATE_HINT}")
     if allow_private and not need:
         return Target(parts.scheme, name, port, path, ())
     try:
@@ -152,7 +159,7 @@ def _check(url: str, *, require_https: bool, allow_private: bool, need: bool) ->
         for address in found:
             kind = addresses.address_problem(address)
             if kind:
-                raise UrlRefused(f"{name} resolves to {address}, {kind}.")
+                raise UrlRefused(f"{name} resolves to {address}, {kind}.{PRIVATE_HINT}")
     return Target(parts.scheme, name, port, path, tuple(found))
 
 

@@ -16,7 +16,7 @@ from app.main import bp
 def index() -> ResponseReturnValue:
     """The webhook list once signed in; otherwise what Signalpost is, with Sign in / Register."""
     if current_user.is_authenticated:
-        return redirect(url_for("pages.index"))
+        return redirect(url_for("webhooks.index"))
     return render_template("main/index.html", event_types=EVENT_TYPES)
 
 

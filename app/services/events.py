@@ -11,18 +11,10 @@ from flask import current_app
 
 from app.domain.catalog import EVENT_VALUES
 from app.domain.payload import data_size
+from app.domain.status import DeliveryStatus
 from app.extensions import db
-from app.models import (
-    DeliveryStatus,
-    Event,
-    Subscription,
-    User,
-    UTCDateTime,
-    Webhook,
-    WebhookEvent,
-    utcnow,
-)
-from app.services import queue, sql
+from app.models import Delivery, Event, Subscription, User, UTCDateTime, Webhook, utcnow
+from app.services import connections, queue
 from app.services.errors import PayloadTooLarge, ValidationError
 
 
@@ -64,7 +56,7 @@ def _fan_out_statement() -> sa.Insert:
     The subscribers are found by the (user_id, event_type) index and the rows are written by
     the database itself, so an event with 1,000 subscribers costs one round trip, not 1,000.
     """
-    table = WebhookEvent.__table__
+    table = Delivery.__table__
     now = sa.bindparam("now", type_=UTCDateTime)
     subscribed = (
         sa.select(
@@ -115,8 +107,8 @@ def trigger_event(owner: User, event_type: str, data: dict[str, Any]) -> Trigger
         "data": data,
         "now": utcnow(),
     }
-    if sql.on_postgres():
-        with sql.autocommit() as connection:
+    if connections.on_postgres():
+        with connections.autocommit() as connection:
             delivery_ids = list(connection.scalars(_STORE, parameters))
     else:
         db.session.execute(_INSERT_EVENT, parameters)

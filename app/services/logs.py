@@ -9,8 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.domain.payload import envelope
+from app.domain.status import OPEN_STATUSES
+from app.domain.timestamps import isoformat
 from app.extensions import db
-from app.models import OPEN_STATUSES, DeliveryAttempt, Event, Webhook, WebhookEvent, utcnow
+from app.models import Delivery, DeliveryAttempt, Event, Webhook, utcnow
 from app.services.errors import NotFound
 
 PURGE_BATCH = 1000
@@ -23,7 +25,7 @@ def get_webhook_logs(
     *,
     success: bool | None = None,
     event_type: str | None = None,
-) -> tuple[list[WebhookEvent], int | None]:
+) -> tuple[list[Delivery], int | None]:
     """Deliveries newest first, `limit` at a time; returns them and the cursor of the next page.
 
     `before` is the cursor (a delivery id), so a page deep in a large log costs what the first
@@ -35,21 +37,21 @@ def get_webhook_logs(
     # older than the others' (a quiet or disabled one). A one-value BETWEEN, ordered by both
     # columns, can only be served by that index. See docs/performance.md.
     query = (
-        sa.select(WebhookEvent)
-        .where(WebhookEvent.webhook_id.between(webhook.id, webhook.id))
-        .options(selectinload(WebhookEvent.event), selectinload(WebhookEvent.attempt_log))
-        .order_by(WebhookEvent.webhook_id.desc(), WebhookEvent.id.desc())
+        sa.select(Delivery)
+        .where(Delivery.webhook_id.between(webhook.id, webhook.id))
+        .options(selectinload(Delivery.event), selectinload(Delivery.attempt_log))
+        .order_by(Delivery.webhook_id.desc(), Delivery.id.desc())
         .limit(limit + 1)
     )
     if before is not None:
-        query = query.where(WebhookEvent.id < before)
+        query = query.where(Delivery.id < before)
     if success is not None:
-        query = query.where(WebhookEvent.success.is_(success))
+        query = query.where(Delivery.success.is_(success))
     if event_type is not None:
         # A webhook's events are all its owner's. Naming the owner lets PostgreSQL find the
         # events of a type the webhook rarely received through the (user_id, event_type)
         # index, instead of reading the webhook's whole log or every owner's events.
-        query = query.join(Event, Event.id == WebhookEvent.event_id).where(
+        query = query.join(Event, Event.id == Delivery.event_id).where(
             Event.user_id == webhook.user_id, Event.event_type == event_type
         )
     rows = list(db.session.scalars(query))
@@ -57,18 +59,16 @@ def get_webhook_logs(
     return rows[:limit], next_cursor
 
 
-def get_delivery(webhook: Webhook, delivery_id: int) -> WebhookEvent:
+def get_delivery(webhook: Webhook, delivery_id: int) -> Delivery:
     delivery = db.session.scalar(
-        sa.select(WebhookEvent).where(
-            WebhookEvent.id == delivery_id, WebhookEvent.webhook_id == webhook.id
-        )
+        sa.select(Delivery).where(Delivery.id == delivery_id, Delivery.webhook_id == webhook.id)
     )
     if delivery is None:
         raise NotFound(f"No delivery {delivery_id} for webhook {webhook.id}.")
     return delivery
 
 
-def log_as_dict(delivery: WebhookEvent) -> dict[str, Any]:
+def log_as_dict(delivery: Delivery) -> dict[str, Any]:
     event = delivery.event
     return {
         "id": delivery.id,
@@ -83,12 +83,12 @@ def log_as_dict(delivery: WebhookEvent) -> dict[str, Any]:
         "attempts": delivery.attempts,
         "duration_ms": delivery.duration_ms,
         "error": delivery.error,
-        "next_attempt_at": _iso(delivery.next_attempt_at),
-        "created_at": _iso(delivery.created_at),
+        "next_attempt_at": isoformat(delivery.next_attempt_at),
+        "created_at": isoformat(delivery.created_at),
         "attempt_log": [
             {
                 "number": attempt.number,
-                "time": _iso(attempt.started_at),
+                "time": isoformat(attempt.started_at),
                 "request_headers": attempt.request_headers,
                 "status": attempt.status_code,
                 "duration_ms": attempt.duration_ms,
@@ -98,10 +98,6 @@ def log_as_dict(delivery: WebhookEvent) -> dict[str, Any]:
             for attempt in delivery.attempt_log
         ],
     }
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def purge_logs(days: int) -> int:
@@ -115,23 +111,21 @@ def purge_logs(days: int) -> int:
     while True:
         ids = list(
             db.session.scalars(
-                sa.select(WebhookEvent.id)
-                .where(WebhookEvent.created_at < cutoff, WebhookEvent.status.not_in(OPEN_STATUSES))
+                sa.select(Delivery.id)
+                .where(Delivery.created_at < cutoff, Delivery.status.not_in(OPEN_STATUSES))
                 .limit(PURGE_BATCH)
             )
         )
         if not ids:
             break
-        db.session.execute(
-            sa.delete(DeliveryAttempt).where(DeliveryAttempt.webhook_event_id.in_(ids))
-        )
-        db.session.execute(sa.delete(WebhookEvent).where(WebhookEvent.id.in_(ids)))
+        db.session.execute(sa.delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(ids)))
+        db.session.execute(sa.delete(Delivery).where(Delivery.id.in_(ids)))
         db.session.commit()
         purged += len(ids)
     orphaned = (
         sa.select(Event.id)
         .where(Event.created_at < cutoff)
-        .where(~sa.exists().where(WebhookEvent.event_id == Event.id))
+        .where(~sa.exists().where(Delivery.event_id == Event.id))
     )
     db.session.execute(sa.delete(Event).where(Event.id.in_(orphaned)))
     db.session.commit()

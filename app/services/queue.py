@@ -1,7 +1,7 @@
 """Handing work to Celery. Services enqueue through here and never import `tasks`.
 
-Tasks are sent by name so that the web process need not import the worker's modules; the names
-below are the ones `tasks/` registers.
+Tasks are sent by name (`app.queues`) so that the web process need not import the worker's
+modules.
 """
 
 from __future__ import annotations
@@ -13,15 +13,7 @@ from celery import Celery, uuid
 from flask import current_app
 from kombu.exceptions import KombuError, OperationalError
 
-DELIVER = "signalpost.deliver"
-EXPAND = "signalpost.expand_deliveries"
-SEND_MAIL = "signalpost.send_mail"
-REQUEUE_DUE = "signalpost.requeue_due"
-PURGE_LOGS = "signalpost.purge_logs"
-
-# Queue names as celeryconfig.task_queues declares them.
-DELIVERIES_QUEUE = "deliveries"
-RETRIES_QUEUE = "retries"
+from app import queues
 
 # Publishing one message costs about 0.3 ms of CPU (docs/performance.md), and the workers
 # start taking CPU as soon as the first one is out. So an event with several deliveries is
@@ -75,7 +67,7 @@ def _publish(celery: Celery, name: str, args: list, queue: str) -> None:
             raise OperationalError(str(exc)) from exc
 
 
-def enqueue_deliveries(delivery_ids: Iterable[int], queue: str = DELIVERIES_QUEUE) -> int:
+def enqueue_deliveries(delivery_ids: Iterable[int], queue: str = queues.DELIVERIES) -> int:
     """Queue each delivery; returns how many were queued.
 
     A broker outage is logged, not raised: the deliveries are already in the database, and
@@ -85,7 +77,7 @@ def enqueue_deliveries(delivery_ids: Iterable[int], queue: str = DELIVERIES_QUEU
     celery = _celery()
     try:
         for delivery_id in delivery_ids:
-            _publish(celery, DELIVER, [delivery_id], queue)
+            _publish(celery, queues.DELIVER, [delivery_id], queue)
             queued += 1
     except (KombuError, OSError) as exc:
         log.warning("broker unavailable, %d deliveries left for requeue: %s", queued, exc)
@@ -106,7 +98,7 @@ def enqueue_fan_out(delivery_ids: Sequence[int]) -> int:
     try:
         for start in range(0, len(delivery_ids), EXPAND_BATCH):
             batch = list(delivery_ids[start : start + EXPAND_BATCH])
-            _publish(celery, EXPAND, [batch], DELIVERIES_QUEUE)
+            _publish(celery, queues.EXPAND, [batch], queues.DELIVERIES)
             queued += len(batch)
     except (KombuError, OSError) as exc:
         log.warning(
@@ -120,6 +112,6 @@ def enqueue_fan_out(delivery_ids: Sequence[int]) -> int:
 def enqueue_mail(to: str, subject: str, body: str) -> None:
     celery = _celery()
     try:
-        _publish(celery, SEND_MAIL, [to, subject, body], celery.conf.task_default_queue)
+        _publish(celery, queues.SEND_MAIL, [to, subject, body], queues.DEFAULT)
     except (KombuError, OSError) as exc:
         log.error("broker unavailable, mail to %s not queued (%s): %s", to, subject, exc)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import User, Webhook, WebhookEvent, utcnow
+from app.models import Delivery, User, Webhook, utcnow
 
 HOURS = 24
 FAILING_LIMIT = 20
@@ -49,15 +49,15 @@ def hourly_deliveries(
     if not ids:
         return result
     slot = {start.strftime("%Y-%m-%d %H"): index for index, start in enumerate(hours)}
-    key = _hour_key(WebhookEvent.created_at)
+    key = _hour_key(Delivery.created_at)
     rows = db.session.execute(
-        sa.select(WebhookEvent.webhook_id, key, WebhookEvent.success, sa.func.count())
+        sa.select(Delivery.webhook_id, key, Delivery.success, sa.func.count())
         .where(
-            WebhookEvent.webhook_id.in_(ids),
-            WebhookEvent.created_at >= first,
-            WebhookEvent.success.is_not(None),
+            Delivery.webhook_id.in_(ids),
+            Delivery.created_at >= first,
+            Delivery.success.is_not(None),
         )
-        .group_by(WebhookEvent.webhook_id, key, WebhookEvent.success)
+        .group_by(Delivery.webhook_id, key, Delivery.success)
     )
     for webhook_id, hour, success, count in rows:
         index = slot.get(hour)
@@ -107,9 +107,9 @@ def admin_summary(now: datetime | None = None) -> Summary:
     total, succeeded, failed = db.session.execute(
         sa.select(
             sa.func.count(),
-            sa.func.count().filter(WebhookEvent.success.is_(True)),
-            sa.func.count().filter(WebhookEvent.success.is_(False)),
-        ).where(WebhookEvent.created_at >= since)
+            sa.func.count().filter(Delivery.success.is_(True)),
+            sa.func.count().filter(Delivery.success.is_(False)),
+        ).where(Delivery.created_at >= since)
     ).one()
     failing = list(
         db.session.scalars(

@@ -93,6 +93,15 @@ def ensure_admin(email: str = "admin@signalpost.local") -> tuple[User, str] | No
     return create_user(email, password, is_admin=True), password
 
 
+def first_admin_email() -> str:
+    email = db.session.scalar(
+        sa.select(User.email).where(User.is_admin.is_(True)).order_by(User.id).limit(1)
+    )
+    if email is None:
+        raise NotFound("There is no admin.")
+    return email
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

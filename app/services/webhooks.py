@@ -17,9 +17,10 @@ from app.domain import formats, signing
 from app.domain.catalog import unknown_event_types
 from app.domain.formats import FORMATS
 from app.domain.secretbox import SecretBox
+from app.domain.timestamps import isoformat
 from app.domain.urls import normalise_url, url_problem
 from app.extensions import db
-from app.models import Subscription, User, Webhook, WebhookEvent, utcnow
+from app.models import Delivery, Subscription, User, Webhook, utcnow
 from app.services.errors import Conflict, NotFound, ValidationError
 
 NAME_MAX_LENGTH = 100
@@ -27,9 +28,11 @@ NAME_MAX_LENGTH = 100
 # joiners...), line and paragraph separators, lone surrogates. The API's description states
 # the same rule as a pattern (app/api/schemas.py).
 NAME_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
-ADMIN_DISABLED = "Disabled by an admin."
 # A rotated-out secret keeps signing this long, so receivers can switch without losing events.
 ROTATION_OVERLAP = timedelta(hours=24)
+# Why a webhook was disabled by hand, as its owner is shown it.
+DISABLED_BY_ADMIN = "Disabled by an admin."
+DISABLED_BY_OWNER = "Disabled by its owner."
 
 
 @dataclass(frozen=True)
@@ -185,12 +188,12 @@ def set_active(
         webhook.consecutive_failures = 0
     elif by_admin:
         webhook.is_active = False
-        webhook.disabled_reason = reason or ADMIN_DISABLED
+        webhook.disabled_reason = reason or DISABLED_BY_ADMIN
         webhook.disabled_at = webhook.disabled_at or utcnow()
         webhook.disabled_by_admin = True
     elif webhook.is_active:
         webhook.is_active = False
-        webhook.disabled_reason = reason or "Disabled by its owner."
+        webhook.disabled_reason = reason or DISABLED_BY_OWNER
         webhook.disabled_at = utcnow()
     if commit:
         db.session.commit()
@@ -201,7 +204,7 @@ def delete_webhook(webhook: Webhook) -> None:
     # delivery takes them in (its delivery row, then the webhook's counters): the delete then
     # waits for that worker instead of deadlocking with it on PostgreSQL.
     db.session.execute(
-        sa.select(WebhookEvent.id).where(WebhookEvent.webhook_id == webhook.id).with_for_update()
+        sa.select(Delivery.id).where(Delivery.webhook_id == webhook.id).with_for_update()
     )
     db.session.delete(webhook)
     db.session.commit()
@@ -264,15 +267,11 @@ def as_dict(webhook: Webhook, *, secret: str | None = None) -> dict[str, Any]:
         "format": webhook.format,
         "is_active": webhook.is_active,
         "disabled_reason": webhook.disabled_reason,
-        "last_triggered": _iso(webhook.last_triggered),
+        "last_triggered": isoformat(webhook.last_triggered),
         "success_count": webhook.success_count,
         "failure_count": webhook.failure_count,
         "consecutive_failures": webhook.consecutive_failures,
         "secret": secret if secret is not None else signing.mask(reveal_secret(webhook)),
-        "created_at": _iso(webhook.created_at),
-        "updated_at": _iso(webhook.updated_at),
+        "created_at": isoformat(webhook.created_at),
+        "updated_at": isoformat(webhook.updated_at),
     }
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None

@@ -17,10 +17,12 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('webhooks', schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column('disabled_by_admin', sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # In place, not by batch mode's copy: on SQLite dropping the old copy of `webhooks` would
+    # delete every delivery and subscription by cascade.
+    op.add_column(
+        'webhooks',
+        sa.Column('disabled_by_admin', sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
     # Webhooks an admin disabled before this was recorded, by the reason admins gave.
     webhooks = sa.table(
         'webhooks',
@@ -36,5 +38,4 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('webhooks', schema=None) as batch_op:
-        batch_op.drop_column('disabled_by_admin')
+    op.execute('ALTER TABLE webhooks DROP COLUMN disabled_by_admin')

@@ -1,7 +1,7 @@
 """sessions end server-side; verified email addresses
 
 Revision ID: c56c18d990f3
-Revises: 375666cc4884
+Revises: 8678ec75fa67
 Create Date: 2026-12-02 09:52:20.562027
 
 """
@@ -13,15 +13,19 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c56c18d990f3'
-down_revision = '375666cc4884'
+down_revision = '8678ec75fa67'
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('session_token', sa.String(length=32), nullable=True))
-        batch_op.add_column(sa.Column('email_verified_at', sa.DateTime(timezone=True), nullable=True))
+    # Columns added in place, never by batch mode's copy of the table: on SQLite, dropping the
+    # old copy deletes every row that refers to it, by cascade. NOT NULL with an empty default:
+    # an empty token names no session (app/sessions.py), so a row inserted without one is safe.
+    op.add_column(
+        'users', sa.Column('session_token', sa.String(length=32), nullable=False, server_default='')
+    )
+    op.add_column('users', sa.Column('email_verified_at', sa.DateTime(timezone=True), nullable=True))
 
     users = sa.table(
         'users',
@@ -41,11 +45,8 @@ def upgrade():
             .values(session_token=secrets.token_urlsafe(24))
         )
 
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.alter_column('session_token', existing_type=sa.String(length=32), nullable=False)
-
 
 def downgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('email_verified_at')
-        batch_op.drop_column('session_token')
+    # ALTER TABLE DROP COLUMN in place (SQLite 3.35 and later), for the reason above.
+    op.execute('ALTER TABLE users DROP COLUMN email_verified_at')
+    op.execute('ALTER TABLE users DROP COLUMN session_token')

@@ -119,7 +119,7 @@ def test_events_without_a_token_are_401(client):
 
 
 def test_events_are_rate_limited_per_user_with_retry_after(make_caller):
-    from app.limits import EVENTS_LIMIT
+    from app.request_limits import EVENTS_LIMIT
 
     api, other = make_caller(), make_caller()
     allowed = int(EVENTS_LIMIT.split("/")[0])

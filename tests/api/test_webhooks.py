@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.domain.signing import mask
 from app.extensions import db
-from app.models import Webhook, WebhookEvent
+from app.models import Delivery, Webhook
 from tests.api.conftest import error_of
 from tests.conftest import USE_POSTGRES
 from tests.support.waiting import wait_for
@@ -203,9 +203,9 @@ def test_delete_waits_for_a_worker_recording_a_delivery_instead_of_deadlocking(a
 
     with db.engine.connect() as worker:
         worker.execute(
-            sa.update(WebhookEvent)
-            .where(WebhookEvent.id == log["id"])
-            .values(attempts=WebhookEvent.attempts + 1)
+            sa.update(Delivery)
+            .where(Delivery.id == log["id"])
+            .values(attempts=Delivery.attempts + 1)
         )
         deleting = threading.Thread(
             target=lambda: answers.append(api.delete(f"/api/webhooks/{hook['id']}").status_code)

@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from app.domain.status import DeliveryStatus
 from app.extensions import db
-from app.models import DeliveryAttempt, DeliveryStatus, Webhook, WebhookEvent
-from app.services import delivery
+from app.models import Delivery, DeliveryAttempt, Webhook
+from app.services.delivery import redelivery
 from tests.support.receiver import Receiver
 
 # Beat runs the requeue every minute with a minute's grace; the tests run it more often with a
@@ -31,10 +32,10 @@ def settle(receiver: Receiver, event_ids: list[str], timeout: float = 120.0) -> 
         arrived = set(received_ids(receiver))
         open_rows = db.session.scalar(
             sa.select(sa.func.count())
-            .select_from(WebhookEvent)
+            .select_from(Delivery)
             .where(
-                WebhookEvent.event_id.in_(event_ids),
-                WebhookEvent.status.not_in([DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED]),
+                Delivery.event_id.in_(event_ids),
+                Delivery.status.not_in([DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED]),
             )
         )
         if arrived >= set(event_ids) and open_rows == 0:
@@ -42,7 +43,7 @@ def settle(receiver: Receiver, event_ids: list[str], timeout: float = 120.0) -> 
         if time.monotonic() > deadline:
             missing = set(event_ids) - arrived
             raise AssertionError(f"{len(missing)} events never arrived; {open_rows} still open")
-        delivery.requeue_due(TEST_GRACE)
+        redelivery.requeue_due(TEST_GRACE)
         time.sleep(REQUEUE_EVERY)
 
 
@@ -55,14 +56,12 @@ def assert_consistent(webhook_id: int, receiver: Receiver, event_ids: list[str])
     db.session.rollback()
     seen = received_ids(receiver)
     assert set(event_ids) <= set(seen)
-    rows = list(
-        db.session.scalars(sa.select(WebhookEvent).where(WebhookEvent.webhook_id == webhook_id))
-    )
+    rows = list(db.session.scalars(sa.select(Delivery).where(Delivery.webhook_id == webhook_id)))
     assert {row.event_id for row in rows} == set(event_ids)
     logged = Counter[str]()
     for row in rows:
         attempts = db.session.scalars(
-            sa.select(DeliveryAttempt).where(DeliveryAttempt.webhook_event_id == row.id)
+            sa.select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == row.id)
         ).all()
         assert row.attempts == len(attempts), f"delivery {row.id} counts what it logged"
         assert [attempt.number for attempt in attempts] == list(range(1, len(attempts) + 1))

@@ -8,8 +8,9 @@ import redis
 import sqlalchemy as sa
 from flask import Flask
 
+from app.domain.status import DeliveryStatus
 from app.extensions import db
-from app.models import DeliveryStatus, User, WebhookEvent
+from app.models import Delivery, User
 from app.services import events, users, webhooks
 from tests.faults.checks import assert_consistent, settle
 from tests.support.processes import PrivateRedis
@@ -112,8 +113,8 @@ def test_a_worker_takes_no_more_first_attempts_than_it_has_threads(
             db.session.rollback()
             return db.session.scalar(
                 sa.select(sa.func.count())
-                .select_from(WebhookEvent)
-                .where(WebhookEvent.status == DeliveryStatus.SENDING)
+                .select_from(Delivery)
+                .where(Delivery.status == DeliveryStatus.SENDING)
             )
 
         wait_for(lambda: sending() == worker.concurrency, timeout=60)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from app.domain.status import DeliveryStatus
 from app.extensions import db
-from app.models import DeliveryStatus, WebhookEvent
+from app.models import Delivery
 from app.services import events
 from tests.support import rawserver
 from tests.support.waiting import wait_for
@@ -57,8 +58,8 @@ def test_a_body_that_is_not_utf8_or_holds_nul_is_logged_readably(make_webhook):
         server.stop()
 
 
-def _final(event_id: str) -> WebhookEvent | None:
-    row = db.session.scalar(sa.select(WebhookEvent).where(WebhookEvent.event_id == event_id))
+def _final(event_id: str) -> Delivery | None:
+    row = db.session.scalar(sa.select(Delivery).where(Delivery.event_id == event_id))
     return row if row and row.status in (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED) else None
 
 

@@ -19,9 +19,11 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from app import sources
 from app.domain.catalog import EVENT_TYPES, example_data
 from app.domain.formats.text import ELLIPSIS
+from app.domain.status import OPEN_STATUSES, DeliveryStatus
 from app.extensions import db
-from app.models import OPEN_STATUSES, DeliveryStatus, WebhookEvent
-from app.services import delivery, events
+from app.models import Delivery
+from app.services import events
+from app.services.delivery import test_send
 from app.services.errors import ValidationError
 from tests.support.receiver import Received
 from tests.support.waiting import wait_for
@@ -33,12 +35,10 @@ OK_STATUS = {"discord": 204, "slack": 200, "telegram": 200}
 ALL_TYPES = [event.value for event in EVENT_TYPES]
 
 
-def finished(webhook_id: int, count: int) -> list[WebhookEvent] | None:
+def finished(webhook_id: int, count: int) -> list[Delivery] | None:
     rows = list(
         db.session.scalars(
-            sa.select(WebhookEvent)
-            .where(WebhookEvent.webhook_id == webhook_id)
-            .order_by(WebhookEvent.id)
+            sa.select(Delivery).where(Delivery.webhook_id == webhook_id).order_by(Delivery.id)
         )
     )
     done = [row for row in rows if row.status not in OPEN_STATUSES]
@@ -161,7 +161,7 @@ def test_the_test_action_sends_the_example_of_a_subscribed_type(discord_service,
         discord_service.url, events=["trade_executed", "custom"], format="discord"
     )
 
-    result = delivery.test_webhook(webhook, "trade_executed")
+    result = test_send.test_webhook(webhook, "trade_executed")
 
     assert set(result) == {"success", "status_code", "response_body", "duration_ms", "error"}
     assert (result["success"], result["status_code"], result["error"]) == (True, 204, None)
@@ -179,11 +179,11 @@ def test_the_test_action_refuses_a_type_the_webhook_does_not_receive(discord_ser
     webhook, _ = make_webhook(discord_service.url, events=["custom"], format="discord")
 
     with pytest.raises(ValidationError) as refused:
-        delivery.test_webhook(webhook, "price_above")
+        test_send.test_webhook(webhook, "price_above")
 
     assert "price_above" in refused.value.fields["event"][0]
     assert discord_service.receiver.requests == []
-    default = delivery.test_webhook(webhook)
+    default = test_send.test_webhook(webhook)
     assert default["success"] is True
     assert discord_service.receiver.requests[0].headers["X-Webhook-Event"] == "test"
 

@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import WebhookEvent, utcnow
-from app.pages import logs as logs_page
-from app.services import delivery, events
+from app.models import Delivery, utcnow
+from app.services import events
+from app.services.delivery import test_send
+from app.webhooks import logs as logs_page
 from tests.pages.conftest import text
 from tests.support.receiver import Reply
 from tests.support.waiting import wait_for
@@ -19,13 +20,11 @@ from tests.support.waiting import wait_for
 DONE = ("succeeded", "failed")
 
 
-def deliveries(webhook_id: int) -> list[WebhookEvent]:
+def deliveries(webhook_id: int) -> list[Delivery]:
     db.session.rollback()
     return list(
         db.session.scalars(
-            sa.select(WebhookEvent)
-            .where(WebhookEvent.webhook_id == webhook_id)
-            .order_by(WebhookEvent.id)
+            sa.select(Delivery).where(Delivery.webhook_id == webhook_id).order_by(Delivery.id)
         )
     )
 
@@ -38,8 +37,8 @@ def test_rows_newest_first_with_payload_headers_and_attempts(browser, make_webho
     me = browser()
     webhook, _ = make_webhook(receiver.url, user=me.user, name="<script>hook</script>")
     receiver.reply(Reply(500, "<script>steal()</script>"), Reply(200, "fine"))
-    delivery.test_webhook(webhook)
-    delivery.test_webhook(webhook)
+    test_send.test_webhook(webhook)
+    test_send.test_webhook(webhook)
     first, second = deliveries(webhook.id)
 
     page = text(me.get(f"/webhooks/{webhook.id}/logs"))
@@ -60,8 +59,8 @@ def test_filters_by_outcome_and_event_type(browser, make_webhook, receiver):
     me = browser()
     webhook, _ = make_webhook(receiver.url, user=me.user)
     receiver.reply(Reply(400, "no"), Reply(200, "yes"))
-    delivery.test_webhook(webhook)
-    delivery.test_webhook(webhook)
+    test_send.test_webhook(webhook)
+    test_send.test_webhook(webhook)
     failed, succeeded = deliveries(webhook.id)
     base = f"/webhooks/{webhook.id}/logs"
     assert row_ids(text(me.get(f"{base}?outcome=failed"))) == [failed.id]
@@ -80,7 +79,7 @@ def test_keyset_pages_keep_the_filters(browser, make_webhook, receiver, monkeypa
     me = browser()
     webhook, _ = make_webhook(receiver.url, user=me.user)
     for _ in range(3):
-        delivery.test_webhook(webhook)
+        test_send.test_webhook(webhook)
     oldest, middle, newest = deliveries(webhook.id)
     base = f"/webhooks/{webhook.id}/logs"
     first = text(me.get(f"{base}?outcome=succeeded"))
@@ -115,7 +114,7 @@ def test_a_delivery_of_another_webhook_cannot_be_retried_here(browser, make_webh
     me = browser()
     mine, _ = make_webhook(receiver.url, user=me.user)
     other, _ = make_webhook(receiver.url, user=me.user)
-    delivery.test_webhook(other)
+    test_send.test_webhook(other)
     [theirs] = deliveries(other.id)
     assert me.post(f"/webhooks/{mine.id}/logs/{theirs.id}/retry").status_code == 404
     assert len(deliveries(other.id)) == 1

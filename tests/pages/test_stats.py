@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.extensions import db
-from app.models import Event, WebhookEvent, utcnow
-from app.pages.display import CHART_HEIGHT, chart_bars
+from app.models import Delivery, Event, utcnow
 from app.services import stats
 from app.services.events import new_event_id
+from app.template_helpers import CHART_HEIGHT, chart_bars
 
 
 def add_delivery(webhook, created_at, success):
@@ -23,7 +23,7 @@ def add_delivery(webhook, created_at, success):
     db.session.add_all(
         [
             event,
-            WebhookEvent(
+            Delivery(
                 webhook_id=webhook.id,
                 event_id=event.id,
                 status=status,

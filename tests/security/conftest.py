@@ -14,7 +14,7 @@ from flask import Flask
 
 from app.domain import addresses
 from app.extensions import db
-from app.models import Event, Webhook, WebhookEvent
+from app.models import Delivery, Event, Webhook
 from app.services import events
 
 Answer = list[str] | Callable[[], list[str]]
@@ -44,15 +44,15 @@ def strict(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def store_delivery(ctx: None) -> Callable[[Webhook], WebhookEvent]:
+def store_delivery(ctx: None) -> Callable[[Webhook], Delivery]:
     """A delivery stored as trigger_event stores it, but not queued: the test attempts it."""
 
-    def store(webhook: Webhook) -> WebhookEvent:
+    def store(webhook: Webhook) -> Delivery:
         event_id = events.new_event_id()
         db.session.add(
             Event(id=event_id, user_id=webhook.user_id, event_type="price_above", data={})
         )
-        row = WebhookEvent(webhook_id=webhook.id, event_id=event_id)
+        row = Delivery(webhook_id=webhook.id, event_id=event_id)
         db.session.add(row)
         db.session.commit()
         return row

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from app.domain.status import DeliveryStatus
 from app.domain.urls import url_problem
 from app.extensions import db
-from app.models import DeliveryStatus
-from app.services import delivery, webhooks
+from app.services import webhooks
+from app.services.delivery import attempt, test_send
 from app.services.errors import ValidationError
 from tests.security.conftest import PUBLIC
 
@@ -128,7 +129,7 @@ def test_refused_at_delivery(strict, names, make_webhook, store_delivery, url, w
     webhook.url = url
     row = store_delivery(webhook)
 
-    outcome = delivery.attempt_delivery(row.id)
+    outcome = attempt.attempt_delivery(row.id)
 
     assert outcome.status == DeliveryStatus.FAILED and outcome.retry_in is None
     db.session.refresh(row)
@@ -148,7 +149,17 @@ def test_a_public_name_and_address_are_accepted(strict, names):
 
 def test_https_is_required_unless_turned_off(names):
     problem = url_problem("http://hooks.example.test/", require_https=True, allow_private=False)
-    assert problem == "The URL must use https://."
+    assert problem == (
+        "The URL must use https://. For local testing, WEBHOOK_REQUIRE_HTTPS=false allows http://."
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8000/hook", "http://localhost/", "http://internal.example.test/"]
+)
+def test_a_refusal_of_a_local_address_says_how_to_allow_it_for_local_testing(names, url):
+    problem = url_problem(url, require_https=False, allow_private=False)
+    assert problem.endswith("only when WEBHOOK_ALLOW_PRIVATE_TARGETS=true (for local testing).")
 
 
 def test_allow_private_targets_lifts_the_address_rules_only(names):
@@ -166,7 +177,7 @@ def test_a_name_that_does_not_resolve_yet_is_accepted_and_retried_at_delivery(
     webhook, _ = make_webhook("http://later.example.test/hook")
     row = store_delivery(webhook)
 
-    outcome = delivery.attempt_delivery(row.id)
+    outcome = attempt.attempt_delivery(row.id)
 
     assert outcome.status == DeliveryStatus.SCHEDULED
     db.session.refresh(row)
@@ -177,12 +188,13 @@ def test_a_test_send_to_a_refused_or_unknown_address_says_why(strict, names, mak
     webhook, _ = make_webhook("http://hooks.example.test/hook")
     webhook.url = "http://internal.example.test/hook"
 
-    refused = delivery.test_webhook(webhook)
+    refused = test_send.test_webhook(webhook)
 
     assert refused["success"] is False and refused["status_code"] is None
     assert refused["error"] == (
-        "URL refused: internal.example.test resolves to 10.0.0.5, a private address."
+        "URL refused: internal.example.test resolves to 10.0.0.5, a private address. Signalpost"
+        " sends to such addresses only when WEBHOOK_ALLOW_PRIVATE_TARGETS=true (for local testing)."
     )
     webhook.url = "http://unknown.example.test/hook"
-    unknown = delivery.test_webhook(webhook)
+    unknown = test_send.test_webhook(webhook)
     assert unknown["error"] == "The host name unknown.example.test does not resolve."

@@ -5,27 +5,30 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
 import sqlalchemy as sa
 from freezegun import freeze_time
 
+from app.domain.status import DeliveryStatus
 from app.extensions import db
-from app.models import DeliveryRateWindow, DeliveryStatus, Event, Webhook, WebhookEvent, utcnow
-from app.services import delivery, events, ratelimit
+from app.models import Delivery, DeliveryRateWindow, Event, Webhook, utcnow
+from app.services import delivery_rate, events
+from app.services.delivery import attempt
 from tests.security.servers import DripServer, HugeBodyServer
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
 
 
-def deliveries_of(webhook_id: int) -> list[WebhookEvent]:
-    query = sa.select(WebhookEvent).where(WebhookEvent.webhook_id == webhook_id)
-    return list(db.session.scalars(query.order_by(WebhookEvent.id)))
+def deliveries_of(webhook_id: int) -> list[Delivery]:
+    query = sa.select(Delivery).where(Delivery.webhook_id == webhook_id)
+    return list(db.session.scalars(query.order_by(Delivery.id)))
 
 
-def finished(webhook_id: int, count: int = 1) -> list[WebhookEvent] | None:
+def finished(webhook_id: int, count: int = 1) -> list[Delivery] | None:
     rows = deliveries_of(webhook_id)
     done = [row for row in rows if row.status in ("succeeded", "failed")]
     return rows if len(done) >= count else None
@@ -109,13 +112,13 @@ def test_the_limiter_grants_the_limit_then_asks_to_wait_for_the_next_window(
     monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (5, 60))
     webhook, _ = make_webhook("http://127.0.0.1:9/hook")
     with freeze_time("2030-01-01 12:00:15") as clock:
-        answers = [ratelimit.acquire(webhook.id) for _ in range(7)]
+        answers = [delivery_rate.acquire(webhook.id) for _ in range(7)]
         assert answers[:5] == [None] * 5
         assert all(45 <= answer.wait <= 46 for answer in answers[5:])
         clock.tick(44)
-        assert ratelimit.acquire(webhook.id) is not None
+        assert delivery_rate.acquire(webhook.id) is not None
         clock.tick(1)
-        assert ratelimit.acquire(webhook.id) is None, "a new window"
+        assert delivery_rate.acquire(webhook.id) is None, "a new window"
 
 
 def test_a_burst_is_given_places_in_the_next_windows_in_turn(
@@ -125,7 +128,7 @@ def test_a_burst_is_given_places_in_the_next_windows_in_turn(
     webhook, _ = make_webhook("http://127.0.0.1:9/hook")
     with freeze_time("2030-01-01 12:00:15"):
         window = int(time.time()) // 60 * 60
-        answers = [ratelimit.acquire(webhook.id) for _ in range(17)]
+        answers = [delivery_rate.acquire(webhook.id) for _ in range(17)]
     assert answers[:5] == [None] * 5
     places = [answer.window - window for answer in answers[5:]]
     assert places == [60] * 5 + [120] * 5 + [180] * 2
@@ -140,19 +143,19 @@ def test_an_attempt_goes_on_its_place_without_being_counted_again(
     monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (1, 60))
     webhook, _ = make_webhook("http://127.0.0.1:9/hook")
     with freeze_time("2030-01-01 12:00:15") as clock:
-        assert ratelimit.acquire(webhook.id) is None
-        place = ratelimit.acquire(webhook.id)
+        assert delivery_rate.acquire(webhook.id) is None
+        place = delivery_rate.acquire(webhook.id)
         assert place.window == int(time.time()) // 60 * 60 + 60
 
         clock.tick(place.wait - 1)  # taken up a moment early, as clocks a little apart allow
-        assert ratelimit.acquire(webhook.id, reserved_window=place.window) is None
+        assert delivery_rate.acquire(webhook.id, reserved_window=place.window) is None
         clock.tick(1)
         # That window's one place is this attempt's: any other attempt goes after it.
-        assert ratelimit.acquire(webhook.id).window == place.window + 60
+        assert delivery_rate.acquire(webhook.id).window == place.window + 60
 
         clock.tick(600)  # an attempt that missed its window is counted like any other
-        assert ratelimit.acquire(webhook.id, reserved_window=place.window) is None
-        assert ratelimit.acquire(webhook.id, reserved_window=place.window) is not None
+        assert delivery_rate.acquire(webhook.id, reserved_window=place.window) is None
+        assert delivery_rate.acquire(webhook.id, reserved_window=place.window) is not None
 
 
 def test_a_burst_to_a_limited_endpoint_is_postponed_once_per_delivery(
@@ -163,20 +166,20 @@ def test_a_burst_to_a_limited_endpoint_is_postponed_once_per_delivery(
     webhook, _ = make_webhook(receiver.url)
     with freeze_time("2030-01-01 12:00:15") as clock:
         ids = [unqueued_delivery(webhook) for _ in range(5)]
-        first = [delivery.attempt_delivery(one) for one in ids]
+        first = [attempt.attempt_delivery(one) for one in ids]
         assert [outcome.status for outcome in first] == ["succeeded"] * 2 + ["pending"] * 3
-        places = [db.session.get(WebhookEvent, one).rate_window for one in ids[2:]]
+        places = [db.session.get(Delivery, one).rate_window for one in ids[2:]]
         window = int(time.time()) // 60 * 60
         assert places == [window + 60, window + 60, window + 120]
 
         clock.tick(46)  # the next window: the two placed there go, the third is not yet due
-        second = [delivery.attempt_delivery(one) for one in ids[2:]]
+        second = [attempt.attempt_delivery(one) for one in ids[2:]]
         assert [outcome.status for outcome in second] == ["succeeded", "succeeded", None]
         clock.tick(60)
-        assert delivery.attempt_delivery(ids[4]).status == "succeeded"
+        assert attempt.attempt_delivery(ids[4]).status == "succeeded"
 
     db.session.expire_all()
-    rows = [db.session.get(WebhookEvent, one) for one in ids]
+    rows = [db.session.get(Delivery, one) for one in ids]
     assert [(row.attempts, row.rate_window) for row in rows] == [(1, None)] * 5
     assert len(receiver.requests) == 5
     counts = db.session.scalars(
@@ -190,7 +193,7 @@ def test_a_burst_to_a_limited_endpoint_is_postponed_once_per_delivery(
 def unqueued_delivery(webhook: Webhook) -> int:
     event_id = events.new_event_id()
     db.session.add(Event(id=event_id, user_id=webhook.user_id, event_type="custom", data={}))
-    row = WebhookEvent(webhook_id=webhook.id, event_id=event_id, next_attempt_at=utcnow())
+    row = Delivery(webhook_id=webhook.id, event_id=event_id, next_attempt_at=utcnow())
     db.session.add(row)
     db.session.commit()
     return row.id
@@ -201,9 +204,9 @@ def test_each_endpoint_has_its_own_limit(app, ctx, make_webhook, storage, monkey
     first, _ = make_webhook("http://127.0.0.1:9/hook")
     second, _ = make_webhook("http://127.0.0.1:9/hook")
     with freeze_time("2030-01-01 13:00:00"):
-        assert ratelimit.acquire(first.id) is None
-        assert ratelimit.acquire(first.id) is not None
-        assert ratelimit.acquire(second.id) is None
+        assert delivery_rate.acquire(first.id) is None
+        assert delivery_rate.acquire(first.id) is not None
+        assert delivery_rate.acquire(second.id) is None
 
 
 def test_old_database_windows_are_deleted(app, ctx, make_webhook, monkeypatch):
@@ -211,9 +214,9 @@ def test_old_database_windows_are_deleted(app, ctx, make_webhook, monkeypatch):
     monkeypatch.setitem(app.config, "REDIS_URL", None)
     webhook: Webhook = make_webhook("http://127.0.0.1:9/hook")[0]
     with freeze_time("2030-01-01 10:00:00") as clock:
-        ratelimit.acquire(webhook.id)
+        delivery_rate.acquire(webhook.id)
         clock.tick(3 * 3600)
-        ratelimit.acquire(webhook.id)
+        delivery_rate.acquire(webhook.id)
     starts = db.session.scalars(
         sa.select(DeliveryRateWindow.window_start).where(
             DeliveryRateWindow.webhook_id == webhook.id
@@ -227,7 +230,7 @@ def test_without_redis_the_database_keeps_the_count(app, ctx, make_webhook, monk
     monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens
     webhook, _ = make_webhook("http://127.0.0.1:9/hook")
     with freeze_time("2030-01-01 14:00:00"):
-        answers = [ratelimit.acquire(webhook.id) for _ in range(3)]
+        answers = [delivery_rate.acquire(webhook.id) for _ in range(3)]
     assert answers[:2] == [None, None] and answers[2] is not None
     counts = db.session.execute(
         sa.select(DeliveryRateWindow.window_start, DeliveryRateWindow.count)
@@ -246,7 +249,7 @@ def test_a_workers_threads_first_counting_at_once_share_one_client(
     # built meanwhile and dropped would disconnect the connection its thread was using.
     monkeypatch.setitem(app.config, "REDIS_URL", broker_url)
     monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (1_000_000, 60))
-    monkeypatch.setattr(ratelimit, "_scripts", {})
+    monkeypatch.setattr(delivery_rate, "_scripts", {})
     built = []
     from_url = redis.Redis.from_url
 
@@ -264,7 +267,7 @@ def test_a_workers_threads_first_counting_at_once_share_one_client(
         with app.app_context():
             start.wait()
             try:
-                assert ratelimit.acquire(webhook_id) is None
+                assert delivery_rate.acquire(webhook_id) is None
             except BaseException as error:  # reported by the assertion below
                 errors.append(error)
 
@@ -275,3 +278,26 @@ def test_a_workers_threads_first_counting_at_once_share_one_client(
         thread.join()
     assert errors == []
     assert len(built) == 1
+
+
+def test_redis_and_the_database_place_attempts_alike(
+    app, ctx, make_webhook, broker_url, monkeypatch
+):
+    """The placing rule is written twice, in Lua for Redis and in Python for the database: the
+    same attempts at the same moments get the same places from either."""
+    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (3, 10))
+    seconds = [0, 0, 0, 0, 0, 1, 4, 4, 9, 10, 10, 10, 11, 25, 25, 25, 25, 26, 60, 60, 61, 95]
+    placed = {}
+    for store, url in (("redis", broker_url), ("database", None)):
+        monkeypatch.setitem(app.config, "REDIS_URL", url)
+        webhook_id = make_webhook("http://127.0.0.1:9/hook")[0].id
+        start = datetime(2030, 1, 1, 15, 0, tzinfo=UTC)
+        places = []
+        with freeze_time(start) as clock:
+            for second in seconds:
+                clock.move_to(start + timedelta(seconds=second))
+                answer = delivery_rate.acquire(webhook_id)
+                places.append(None if answer is None else answer.window - int(start.timestamp()))
+        placed[store] = places
+    assert placed["redis"] == placed["database"]
+    assert 0 < placed["redis"].count(None) < len(seconds), "some went at once, some were placed"

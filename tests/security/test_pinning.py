@@ -12,10 +12,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from app.domain import sender
+from app.domain.status import DeliveryStatus
+from app.domain.urls import PRIVATE_HINT
 from app.extensions import db
-from app.models import DeliveryStatus
-from app.services import delivery
+from app.outbound import client
+from app.services.delivery import attempt
 from tests.security.conftest import PUBLIC
 from tests.security.servers import TlsServer
 from tests.support.receiver import Receiver, Reply
@@ -51,8 +52,8 @@ def test_a_name_that_rebinds_to_loopback_is_never_connected_to(
     webhook, _ = make_webhook(f"http://rebind.example.test:{receiver.port}/hook")
     row = store_delivery(webhook)
 
-    first = delivery.attempt_delivery(row.id)
-    second = delivery.attempt_delivery(row.id)
+    first = attempt.attempt_delivery(row.id)
+    second = attempt.attempt_delivery(row.id)
 
     assert (first.status, second.status) == (DeliveryStatus.SCHEDULED, DeliveryStatus.FAILED)
     assert [host for host, port in connected if port == receiver.port] == [PUBLIC]
@@ -60,7 +61,8 @@ def test_a_name_that_rebinds_to_loopback_is_never_connected_to(
     db.session.refresh(row)
     assert [attempt.error for attempt in row.attempt_log] == [
         "connection refused",
-        "URL refused: rebind.example.test resolves to 127.0.0.1, a loopback address.",
+        "URL refused: rebind.example.test resolves to 127.0.0.1, a loopback address."
+        + PRIVATE_HINT,
     ]
 
 
@@ -73,7 +75,7 @@ def test_the_request_goes_to_the_checked_address_and_names_the_host(
     webhook, _ = make_webhook(f"http://hooks.example.test:{receiver.port}/hook?source=test")
     row = store_delivery(webhook)
 
-    assert delivery.attempt_delivery(row.id).status == DeliveryStatus.SUCCEEDED
+    assert attempt.attempt_delivery(row.id).status == DeliveryStatus.SUCCEEDED
     (request,) = receiver.requests
     assert request.headers["Host"] == f"hooks.example.test:{receiver.port}"
     assert request.path == "/hook"
@@ -86,7 +88,7 @@ def test_a_redirect_to_an_internal_address_is_not_followed(make_webhook, store_d
         webhook, _ = make_webhook(receiver.url)
         row = store_delivery(webhook)
 
-        assert delivery.attempt_delivery(row.id).status == DeliveryStatus.FAILED
+        assert attempt.attempt_delivery(row.id).status == DeliveryStatus.FAILED
         db.session.refresh(row)
         assert row.status_code == 302
         assert row.error == f"HTTP 302: redirect to {internal.url} not followed"
@@ -130,7 +132,7 @@ def test_tls_checks_the_certificate_against_the_name_not_the_address(
 ):
     chain_file, cert_pem = certificate
     trusting = ssl.create_default_context(cadata=cert_pem.decode())
-    monkeypatch.setattr(sender, "tls_context", lambda: trusting)
+    monkeypatch.setattr(client, "tls_context", lambda: trusting)
     fake_dns["hooks.example.test"] = ["127.0.0.1"]
     fake_dns["other.example.test"] = ["127.0.0.1"]
     server = TlsServer(chain_file).start()
@@ -139,8 +141,8 @@ def test_tls_checks_the_certificate_against_the_name_not_the_address(
         wrong, _ = make_webhook(f"https://other.example.test:{server.port}/hook")
         good_row, wrong_row = store_delivery(good), store_delivery(wrong)
 
-        assert delivery.attempt_delivery(good_row.id).status == DeliveryStatus.SUCCEEDED
-        assert delivery.attempt_delivery(wrong_row.id).status == DeliveryStatus.SCHEDULED
+        assert attempt.attempt_delivery(good_row.id).status == DeliveryStatus.SUCCEEDED
+        assert attempt.attempt_delivery(wrong_row.id).status == DeliveryStatus.SCHEDULED
 
         assert server.server_names[0] == "hooks.example.test"
         assert len(server.requests) == 1, "the certificate for another name stopped the request"

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from app.extensions import db
-from app.services import delivery, webhooks
+from app.services import webhooks
+from app.services.delivery import test_send
 from tests.support.receiver import Reply
 
 
@@ -91,9 +92,9 @@ def test_no_secret_reaches_the_log(make_webhook, receiver, caplog):
     receiver.default = Reply(500, "down")
     caplog.set_level(logging.DEBUG)
 
-    delivery.test_webhook(webhook)
+    test_send.test_webhook(webhook)
     rotated = webhooks.rotate_secret(webhook)
-    delivery.test_webhook(webhook)
+    test_send.test_webhook(webhook)
 
     assert len(receiver.requests) == 2
     assert caplog.records, "something was logged to look through"

@@ -6,13 +6,13 @@ from __future__ import annotations
 from flask import request
 from flask.typing import ResponseReturnValue
 
-from app.pages import bp
-from app.pages.routes import owned, render_edit
 from app.security_headers import shows_secret
 from app.services import webhooks
+from app.webhooks import bp
+from app.webhooks.routes import owned, render_edit
 
 
-@bp.post("/webhooks/<id:webhook_id>/secret/reveal")
+@bp.post("/<id:webhook_id>/secret/reveal")
 @shows_secret
 def reveal_secret(webhook_id: int) -> ResponseReturnValue:
     """The edit page with the current secret in full; the Copy button's script gets it alone."""
@@ -23,7 +23,7 @@ def reveal_secret(webhook_id: int) -> ResponseReturnValue:
     return render_edit(webhook, revealed_secret=secret)
 
 
-@bp.post("/webhooks/<id:webhook_id>/secret/rotate")
+@bp.post("/<id:webhook_id>/secret/rotate")
 @shows_secret
 def rotate_secret(webhook_id: int) -> ResponseReturnValue:
     """A new secret, shown once here; the old one keeps signing for 24 hours."""

@@ -14,7 +14,7 @@ from wtforms import (
 
 from app.domain.catalog import EVENT_TYPES
 from app.domain.formats import FORMAT_LABELS, FORMATS
-from app.formkit import ServiceForm
+from app.service_form import ServiceForm
 from app.services.webhooks import WebhookInput
 
 

@@ -8,19 +8,20 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from app.converters import parse_id
-from app.domain.catalog import EVENT_TYPES, TEST_EVENT
-from app.pages import bp
-from app.pages.forms import ReplayForm
-from app.pages.routes import owned
-from app.services import delivery, logs
+from app.services import logs
+from app.services.delivery import redelivery
 from app.services.errors import ServiceError
+from app.template_helpers import EVENT_LABELS
+from app.webhooks import bp
+from app.webhooks.forms import ReplayForm
+from app.webhooks.routes import owned
 
 PAGE_SIZE = 25
 OUTCOMES = {"succeeded": True, "failed": False}
-EVENT_FILTERS = [(event.value, event.label) for event in EVENT_TYPES] + [(TEST_EVENT, "Test")]
+EVENT_FILTERS = [(value, label) for value, label in EVENT_LABELS.items()]
 
 
-@bp.get("/webhooks/<id:webhook_id>/logs")
+@bp.get("/<id:webhook_id>/logs")
 def logs_page(webhook_id: int) -> ResponseReturnValue:
     """Deliveries newest first; `outcome`, `event` and the `before` cursor come from the query."""
     webhook = owned(webhook_id)
@@ -40,7 +41,7 @@ def logs_page(webhook_id: int) -> ResponseReturnValue:
     filters = {"outcome": outcome if outcome in OUTCOMES else "", "event": event_type}
     filters = {name: value for name, value in filters.items() if value}
     return render_template(
-        "pages/logs.html",
+        "webhooks/logs.html",
         webhook=webhook,
         rows=[logs.log_as_dict(row) for row in rows],
         next_cursor=next_cursor,
@@ -62,30 +63,30 @@ def _cursor(raw: str | None) -> int | None:
     return cursor
 
 
-@bp.post("/webhooks/<id:webhook_id>/logs/<id:log_id>/retry")
+@bp.post("/<id:webhook_id>/logs/<id:log_id>/retry")
 def retry(webhook_id: int, log_id: int) -> ResponseReturnValue:
     """Deliver the same event (same event id) again, with a fresh retry schedule."""
     webhook = owned(webhook_id)
-    again = delivery.redeliver(logs.get_delivery(webhook, log_id))
+    again = redelivery.redeliver(logs.get_delivery(webhook, log_id))
     flash(f"Event {again.event_id} queued for delivery again, as delivery #{again.id}.", "success")
-    return redirect(url_for("pages.logs_page", webhook_id=webhook.id))
+    return redirect(url_for("webhooks.logs_page", webhook_id=webhook.id))
 
 
-@bp.post("/webhooks/<id:webhook_id>/logs/replay")
+@bp.post("/<id:webhook_id>/logs/replay")
 def replay(webhook_id: int) -> ResponseReturnValue:
     """Deliver again the events of a time range (all, or only failed ones), each under its id."""
     webhook = owned(webhook_id)
     form = ReplayForm()
     if not form.validate_on_submit() or form.since.data is None:
         flash("Give the start of the time range to replay, as a date and time.", "error")
-        return redirect(url_for("pages.logs_page", webhook_id=webhook.id))
+        return redirect(url_for("webhooks.logs_page", webhook_id=webhook.id))
     until = form.until.data.replace(tzinfo=UTC) if form.until.data else None
     try:
-        count = delivery.replay(
+        count = redelivery.replay(
             webhook, form.since.data.replace(tzinfo=UTC), until, failed_only=form.failed_only.data
         )
     except ServiceError as exc:
         flash(exc.message, "error")
     else:
         flash(f"{count} deliveries queued again.", "success")
-    return redirect(url_for("pages.logs_page", webhook_id=webhook.id))
+    return redirect(url_for("webhooks.logs_page", webhook_id=webhook.id))

@@ -25,11 +25,11 @@ from flask import current_app
 from redis.commands.core import Script
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.domain.ratelimit import RateLimit
+from app.domain.delivery_rate import RateLimit
 from app.domain.retry import EARLY_TOLERANCE
 from app.extensions import db
 from app.models import DeliveryRateWindow
-from app.services import sql
+from app.services import connections
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,10 @@ def acquire(webhook_id: int, reserved_window: int | None = None) -> Postponed | 
     return Postponed(placed, placed - now + jitter)
 
 
+# The placing rule, written twice: here in Lua, which Redis runs as one atomic step, and in
+# `_place_database` in Python, for when Redis is not configured or away. Change both together:
+# tests/security/test_limits.py runs the same attempts through each and holds them equal.
+#
 # Places are taken in order, so the windows between the current one and the furthest with a
 # place taken are full: after the current window, try from the furthest on.
 _PLACE = """
@@ -133,7 +137,7 @@ def _place_redis(url: str, webhook_id: int, limit: RateLimit, window: int) -> in
 
 
 def _place_database(webhook_id: int, limit: RateLimit, window: int) -> int:
-    """The window this attempt is counted in, from the current one on."""
+    """The window this attempt is counted in, from the current one on: `_PLACE`'s rule."""
     table = DeliveryRateWindow.__table__
     furthest = db.session.scalar(
         sa.select(sa.func.max(table.c.window_start)).where(table.c.webhook_id == webhook_id)
@@ -154,7 +158,7 @@ def _place_database(webhook_id: int, limit: RateLimit, window: int) -> int:
 
 def _take_database(webhook_id: int, limit: RateLimit, window: int) -> bool:
     table = DeliveryRateWindow.__table__
-    dialect = postgresql if sql.on_postgres() else sqlite
+    dialect = postgresql if connections.on_postgres() else sqlite
     db.session.execute(
         dialect.insert(table)
         .values(webhook_id=webhook_id, window_start=window, count=0)

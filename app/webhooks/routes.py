@@ -10,12 +10,13 @@ from app.domain.catalog import EVENT_TYPES
 from app.domain.signing import mask
 from app.domain.urls import display_url
 from app.extensions import limiter
-from app.limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
 from app.models import Webhook
-from app.pages import bp
-from app.pages.forms import WebhookForm
-from app.services import delivery, stats, webhooks
+from app.request_limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
+from app.services import stats, webhooks
+from app.services.delivery import test_send
 from app.services.errors import ServiceError
+from app.webhooks import bp
+from app.webhooks.forms import WebhookForm
 
 # The page and the API share one budget of test sends per user.
 
@@ -25,19 +26,19 @@ def owned(webhook_id: int) -> Webhook:
     return webhooks.get_webhook(webhook_id, owner=current_user)
 
 
-@bp.get("/webhooks")
+@bp.get("")
 def index() -> ResponseReturnValue:
     """Every webhook of the user with its state, counters and last 24 hours."""
     items = webhooks.list_webhooks(current_user)
     return render_template(
-        "pages/list.html",
+        "webhooks/list.html",
         webhooks=items,
         hours=stats.hourly_deliveries(webhook.id for webhook in items),
         success_rate=stats.success_rate,
     )
 
 
-@bp.route("/webhooks/new", methods=["GET", "POST"])
+@bp.route("/new", methods=["GET", "POST"])
 def new() -> ResponseReturnValue:
     """Register a webhook; its signing secret is made now and can be revealed on its page."""
     form = WebhookForm()
@@ -49,8 +50,8 @@ def new() -> ResponseReturnValue:
         else:
             flash(f"Webhook “{webhook.name}” created. Its signing secret is below.", "success")
             _advise_format(webhook)
-            return redirect(url_for("pages.edit", webhook_id=webhook.id))
-    return render_template("pages/form.html", form=form, webhook=None, event_types=EVENT_TYPES)
+            return redirect(url_for("webhooks.edit", webhook_id=webhook.id))
+    return render_template("webhooks/form.html", form=form, webhook=None, event_types=EVENT_TYPES)
 
 
 def _advise_format(webhook: Webhook) -> None:
@@ -66,7 +67,7 @@ def render_edit(webhook: Webhook, form: WebhookForm | None = None, **secret: obj
     if not form.url.raw_data:  # not typed in this request: the stored URL, as people read it
         form.url.data = display_url(webhook.url)
     return render_template(
-        "pages/form.html",
+        "webhooks/form.html",
         form=form,
         webhook=webhook,
         event_types=EVENT_TYPES,
@@ -76,7 +77,7 @@ def render_edit(webhook: Webhook, form: WebhookForm | None = None, **secret: obj
     )
 
 
-@bp.route("/webhooks/<id:webhook_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:webhook_id>/edit", methods=["GET", "POST"])
 def edit(webhook_id: int) -> ResponseReturnValue:
     """Change a webhook's name, URL, events, format or state."""
     webhook = owned(webhook_id)
@@ -89,11 +90,11 @@ def edit(webhook_id: int) -> ResponseReturnValue:
         else:
             flash(f"Webhook “{webhook.name}” saved.", "success")
             _advise_format(webhook)
-            return redirect(url_for("pages.index"))
+            return redirect(url_for("webhooks.index"))
     return render_edit(webhook, form)
 
 
-@bp.post("/webhooks/<id:webhook_id>/active")
+@bp.post("/<id:webhook_id>/active")
 def set_active(webhook_id: int) -> ResponseReturnValue:
     """Enable (forgetting past failures) or disable a webhook."""
     webhook = owned(webhook_id)
@@ -104,10 +105,10 @@ def set_active(webhook_id: int) -> ResponseReturnValue:
         flash(exc.message, "error")
     else:
         flash(f"Webhook “{webhook.name}” {'enabled' if active else 'disabled'}.", "success")
-    return redirect(url_for("pages.index"))
+    return redirect(url_for("webhooks.index"))
 
 
-@bp.route("/webhooks/<id:webhook_id>/delete", methods=["GET", "POST"])
+@bp.route("/<id:webhook_id>/delete", methods=["GET", "POST"])
 def delete(webhook_id: int) -> ResponseReturnValue:
     """Ask first (GET), then delete the webhook and its delivery logs (POST)."""
     webhook = owned(webhook_id)
@@ -115,16 +116,16 @@ def delete(webhook_id: int) -> ResponseReturnValue:
         name = webhook.name
         webhooks.delete_webhook(webhook)
         flash(f"Webhook “{name}” deleted.", "success")
-        return redirect(url_for("pages.index"))
-    return render_template("pages/delete.html", webhook=webhook)
+        return redirect(url_for("webhooks.index"))
+    return render_template("webhooks/delete.html", webhook=webhook)
 
 
-@bp.post("/webhooks/<id:webhook_id>/test")
+@bp.post("/<id:webhook_id>/test")
 @limiter.shared_limit(TEST_SEND_LIMIT, scope=TEST_SEND_SCOPE, key_func=user_key)
 def test(webhook_id: int) -> ResponseReturnValue:
     """Send the test event now; the dialog's script asks for the result alone."""
     webhook = owned(webhook_id)
-    result = delivery.test_webhook(webhook)
+    result = test_send.test_webhook(webhook)
     fragment = request.headers.get("X-Requested-With") == "fetch"
-    template = "pages/_test_result.html" if fragment else "pages/test_result.html"
+    template = "webhooks/_test_result.html" if fragment else "webhooks/test_result.html"
     return render_template(template, webhook=webhook, result=result)

@@ -17,11 +17,3 @@ class RateLimit:
     def window(self, now: float) -> int:
         """The start of the window `now` falls in, in seconds since the epoch."""
         return int(now // self.period) * self.period
-
-    def wait(self, now: float) -> float:
-        """Seconds from `now` until the next window opens."""
-        return self.window(now) + self.period - now
-
-    def allows(self, granted_before: int) -> bool:
-        """Whether one more attempt fits in a window that has `granted_before` already."""
-        return granted_before < self.count

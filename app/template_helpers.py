@@ -13,12 +13,14 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from app.domain.catalog import EVENT_TYPES
+from app.domain.catalog import EVENT_TYPES, TEST_EVENT, label_of
 from app.domain.urls import display_url
 from app.models import utcnow
 from app.services.stats import HourCount
 
-EVENT_LABELS = {event.value: event.label for event in EVENT_TYPES} | {"test": "Test"}
+EVENT_LABELS = {
+    value: label_of(value) for value in [*(event.value for event in EVENT_TYPES), TEST_EVENT]
+}
 
 CHART_WIDTH = 240
 CHART_HEIGHT = 40

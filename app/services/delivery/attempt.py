@@ -1,0 +1,111 @@
+"""The whole of one attempt, as the worker's task runs it: claim, limit, send, record, report."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+
+from app.domain.retry import RetryPolicy, parse_retry_after, status_after
+from app.domain.status import DeliveryStatus
+from app.models import utcnow
+from app.services import delivery_rate
+from app.services.delivery.claim import Claimed, claim
+from app.services.delivery.record import record, settle
+from app.services.delivery.send import send
+
+# The package's name, as before the package was split: log filters and searches use it.
+log = logging.getLogger(__package__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one call to `attempt_delivery`."""
+
+    status: str | None  # None when there was nothing to send (already done, or held elsewhere)
+    retry_in: float | None = None  # seconds to the next attempt, when one is scheduled
+
+
+def retry_policy() -> RetryPolicy:
+    return RetryPolicy(current_app.config["WEBHOOK_RETRY_DELAYS"])
+
+
+def attempt_delivery(delivery_id: int) -> Outcome:
+    """Make the next attempt of a delivery, if it is due and nobody else holds it."""
+    claimed = claim(delivery_id)
+    if claimed is None:
+        return Outcome(None)
+    if not claimed.webhook_active:
+        reason = claimed.disabled_reason or "The webhook is disabled."
+        settle(claimed.id, status=DeliveryStatus.SKIPPED, error=reason, lease_until=None)
+        _report(claimed, DeliveryStatus.SKIPPED, claimed.attempts, reason="webhook disabled")
+        return Outcome(DeliveryStatus.SKIPPED)
+    postponed = delivery_rate.acquire(claimed.webhook_id, claimed.rate_window)
+    if postponed is not None:
+        return _postpone(claimed, postponed)
+    sent = send(claimed.outgoing)
+    result = sent.result
+    delay = (
+        None
+        if result.refused
+        else retry_policy().next_delay(
+            claimed.attempts + 1,
+            result.status_code,
+            parse_retry_after(result.retry_after, utcnow()),
+        )
+    )
+    status = status_after(result.status_code, delay)
+    if not record(claimed, sent, status, delay, counted=True):
+        log.info(
+            "delivery=%s webhook=%s was deleted while being sent", claimed.id, claimed.webhook_id
+        )
+        return Outcome(None)
+    _report(
+        claimed,
+        status,
+        claimed.attempts + 1,
+        code=result.status_code,
+        ms=result.duration_ms,
+        retry_in=delay,
+        error=result.error,
+    )
+    return Outcome(status, delay)
+
+
+def _postpone(claimed: Claimed, postponed: delivery_rate.Postponed) -> Outcome:
+    """Over the endpoint's rate limit: go when the window the limiter gave it a place in opens.
+
+    Not an attempt, so not a failure either.
+    """
+    status = DeliveryStatus.SCHEDULED if claimed.attempts else DeliveryStatus.PENDING
+    settle(
+        claimed.id,
+        status=status,
+        next_attempt_at=utcnow() + timedelta(seconds=postponed.wait),
+        rate_window=postponed.window,
+        lease_until=None,
+    )
+    wait = round(postponed.wait, 1)
+    _report(claimed, status, claimed.attempts, reason="rate limited", retry_in=wait)
+    return Outcome(status, postponed.wait)
+
+
+def _report(claimed: Claimed, status: str, attempt: int, **details: object) -> None:
+    """One logfmt line per outcome, carrying the ids an operator searches by."""
+    fields = {
+        "delivery": claimed.id,
+        "event": claimed.outgoing.event_id,
+        "webhook": claimed.webhook_id,
+        "attempt": attempt,
+        "status": str(status),
+        **{name: value for name, value in details.items() if value is not None},
+    }
+    log.info(" ".join(f"{name}={_logfmt(value)}" for name, value in fields.items()))
+
+
+def _logfmt(value: object) -> str:
+    text = str(value)
+    return json.dumps(text) if not text or any(c in text for c in ' "=') else text

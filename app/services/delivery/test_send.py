@@ -1,0 +1,58 @@
+"""The test action: one event sent once, now, outside the queue, and what the endpoint said."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.domain.catalog import TEST_EVENT, example_data
+from app.domain.retry import is_success, status_after
+from app.extensions import db
+from app.models import Delivery, Event, Webhook, utcnow
+from app.services.delivery.claim import claim
+from app.services.delivery.record import record
+from app.services.delivery.send import send
+from app.services.errors import NotFound, ValidationError
+from app.services.events import new_event_id
+
+
+def _test_data(webhook: Webhook, event_type: str) -> dict[str, Any]:
+    if event_type == TEST_EVENT:
+        return {"test": True, "message": "Webhook configuration verified", "webhook": webhook.name}
+    if event_type not in webhook.events:
+        choices = ", ".join([TEST_EVENT, *webhook.events])
+        raise ValidationError.from_fields(
+            {"event": [f"This webhook does not receive {event_type!r}; send one of: {choices}."]}
+        )
+    return example_data(event_type)
+
+
+def test_webhook(webhook: Webhook, event_type: str | None = None) -> dict[str, Any]:
+    """Send the `test` event, or the catalog example of a subscribed type, once, now, and
+    report what the endpoint answered.
+
+    It is logged like any delivery but is not retried and does not move the counters.
+    """
+    event_type = event_type or TEST_EVENT
+    data = _test_data(webhook, event_type)
+    now = utcnow()
+    event_id = new_event_id()
+    event = Event(id=event_id, user_id=webhook.user_id, event_type=event_type, data=data)
+    delivery = Delivery(webhook=webhook, event=event, next_attempt_at=now)
+    db.session.add_all([event, delivery])
+    db.session.flush()
+    delivery_id = delivery.id
+    db.session.commit()
+    # Never queued, so nothing else takes it; claimed all the same, to be sent like any other.
+    claimed = claim(delivery_id)
+    if claimed is None:  # the webhook was deleted meanwhile
+        raise NotFound(f"No webhook with id {webhook.id}.")
+    sent = send(claimed.outgoing)
+    result = sent.result
+    record(claimed, sent, status_after(result.status_code, None), None, counted=False)
+    return {
+        "success": is_success(result.status_code),
+        "status_code": result.status_code,
+        "response_body": result.response_body,
+        "duration_ms": result.duration_ms,
+        "error": result.error,
+    }
