@@ -13,7 +13,7 @@ from app.domain import signing
 from app.extensions import db
 from app.listen import describe, listener
 from app.models import User
-from app.services import delivery
+from app.services.delivery import test_send
 from app.welcome import box, wait_until_up, welcome_lines
 from tests.support.processes import free_port
 
@@ -94,7 +94,7 @@ def test_the_listener_shows_a_real_delivery_and_verifies_it(make_webhook, serve)
     webhook.url = serve(listener(secret, shown.append)) + "/hook"
     db.session.commit()
 
-    answer = delivery.test_webhook(webhook, "price_above")
+    answer = test_send.test_webhook(webhook, "price_above")
 
     assert answer["success"] and answer["status_code"] == 200
     [line] = shown

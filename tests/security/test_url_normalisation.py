@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from app.domain.urls import display_url, normalise_url
-from app.services import delivery, webhooks
+from app.services import webhooks
+from app.services.delivery import test_send
 
 
 @pytest.mark.parametrize(
@@ -39,7 +40,7 @@ def test_a_non_ascii_path_is_stored_encoded_and_the_test_action_delivers(make_we
     webhook, _ = make_webhook(f"{receiver.url.rstrip('/')}/é?q=ü")
     assert webhook.url.endswith("/%C3%A9?q=%C3%BC")
 
-    result = delivery.test_webhook(webhook)
+    result = test_send.test_webhook(webhook)
 
     assert result["success"] is True and result["status_code"] == 200
     (request,) = receiver.requests
@@ -50,7 +51,7 @@ def test_a_url_stored_before_normalisation_is_still_sent(make_webhook, receiver)
     webhook, _ = make_webhook(receiver.url)
     webhook.url = f"{receiver.url.rstrip('/')}/ü"  # as an older version stored it
 
-    result = delivery.test_webhook(webhook)
+    result = test_send.test_webhook(webhook)
 
     assert result["success"] is True
     assert receiver.requests[0].path == "/hook/ü"
