@@ -123,8 +123,12 @@ def tokens() -> ResponseReturnValue:
     new_token = None
     if form.validate_on_submit():
         name = (form.name.data or "").strip() or "API token"
-        new_token = users.create_api_token(current_user, name=name[:100])
-        form = TokenForm(formdata=None)
+        try:
+            new_token = users.create_api_token(current_user, name=name[:100])
+        except ServiceError as exc:
+            form.show(exc)
+        else:
+            form = TokenForm(formdata=None)
     return render_template(
         "auth/tokens.html",
         form=form,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from functools import cache
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from app.domain.passwords import password_problem
 from app.extensions import db
 from app.models import ApiToken, User, new_session_token, utcnow
 from app.services.errors import Conflict, NotFound, ValidationError
+from app.services.webhooks import NAME_REFUSED_CATEGORIES
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "sp_"
@@ -108,6 +110,9 @@ def hash_token(token: str) -> str:
 
 def create_api_token(user: User, name: str = "API token") -> str:
     """A new bearer token; only its hash is kept, so this is the one time it is seen."""
+    # The name is shown on the tokens page; PostgreSQL cannot store a NUL at all.
+    if any(unicodedata.category(char) in NAME_REFUSED_CATEGORIES for char in name):
+        raise ValidationError.from_fields({"name": ["Use printable characters only."]})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user_id=user.id, name=name, token_hash=hash_token(token)))
     db.session.commit()

@@ -126,3 +126,9 @@ def test_another_users_token_cannot_be_revoked(browser):
     [stored] = users.list_api_tokens(owner.user)
     assert browser().post(f"/account/tokens/{stored.id}/revoke").status_code == 404
     assert users.user_for_token(token).id == owner.user.id
+
+
+def test_a_token_name_with_a_nul_is_refused_not_a_server_error(browser):
+    """Found by tests/pages/test_hostile_input.py on PostgreSQL, which cannot store a NUL."""
+    page = browser().post("/account/tokens", {"name": "bot\x00"})
+    assert page.status_code == 200 and "Use printable characters only." in text(page)
