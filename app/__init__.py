@@ -12,7 +12,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from app import config as configuration
+from app import security_headers, sessions
 from app.celery_app import celery_init_app
+from app.converters import IdConverter
 from app.errors import register_errorhandlers
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.version import __version__
@@ -43,18 +45,13 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
-    login_manager.user_loader(_load_user)
+    security_headers.register(app)
+    login_manager.user_loader(sessions.load_user)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to see that page."
     login_manager.login_message_category = "info"
     # The JSON API answers 401 rather than redirecting to the sign-in page.
     login_manager.blueprint_login_views = {"api": None}
-
-
-def _load_user(user_id: str) -> Any:
-    from app.models import User
-
-    return db.session.get(User, int(user_id))
 
 
 def register_blueprints(app: Flask) -> None:
@@ -64,6 +61,8 @@ def register_blueprints(app: Flask) -> None:
     from app.main import bp as main_bp
     from app.webhooks import bp as webhooks_bp
 
+    # Pages and API alike name rows by `<id:...>`: a number past the database's range is a 404.
+    app.url_map.converters["id"] = IdConverter
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(webhooks_bp)

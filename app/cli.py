@@ -12,7 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.services import events, keys, logs, users, webhooks
+from app.services import events, keys, logs, signup, users, webhooks
 from app.services.delivery import redelivery, test_send
 from app.services.errors import ServiceError
 
@@ -42,6 +42,25 @@ def create_user(email: str, password: str, admin: bool) -> None:
     """Create a user who can sign in with EMAIL and the password."""
     user = users.create_user(email, password, is_admin=admin)
     click.echo(f"Created user {user.email}{' (admin)' if admin else ''}.")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@reports_errors
+def set_password(email: str, password: str) -> None:
+    """Give EMAIL a new password; every session of that user ends."""
+    users.set_password(users.get_user_by_email(email), password)
+    click.echo(f"Password of {email} changed; their sessions have ended.")
+
+
+@users_cli.command("invite")
+@click.argument("email")
+@reports_errors
+def invite(email: str) -> None:
+    """Mail EMAIL a link to register (SIGNALPOST_REGISTRATION=invite), valid for 7 days."""
+    signup.invite(email)
+    click.echo(f"Invitation mailed to {email}.")
 
 
 @users_cli.command("ensure-admin")
@@ -128,8 +147,8 @@ def test(webhook_id: int, event_type: str | None) -> None:
 @click.argument("webhook_id", type=int)
 @reports_errors
 def enable(webhook_id: int) -> None:
-    """Enable a webhook and forget its past failures."""
-    webhooks.set_active(webhooks.get_webhook(webhook_id), True)
+    """Enable a webhook and forget its past failures, even one an admin disabled."""
+    webhooks.set_active(webhooks.get_webhook(webhook_id), True, by_admin=True)
     click.echo(f"Webhook {webhook_id} enabled.")
 
 
@@ -137,8 +156,8 @@ def enable(webhook_id: int) -> None:
 @click.argument("webhook_id", type=int)
 @reports_errors
 def disable(webhook_id: int) -> None:
-    """Disable a webhook: nothing is sent to it until it is enabled."""
-    webhooks.set_active(webhooks.get_webhook(webhook_id), False, reason=webhooks.DISABLED_BY_ADMIN)
+    """Disable a webhook as an admin: nothing is sent to it until an admin enables it."""
+    webhooks.set_active(webhooks.get_webhook(webhook_id), False, by_admin=True)
     click.echo(f"Webhook {webhook_id} disabled.")
 
 

@@ -7,6 +7,7 @@ names the variable, rather than failing later inside a request or a task.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -89,6 +90,42 @@ def _rate(name: str, raw: str) -> tuple[int, int]:
     return _int(name, count.strip(), minimum=1), periods[period]
 
 
+# Flask signs sessions and CSRF tokens with SECRET_KEY: a short key can be guessed offline
+# from one signed cookie, so it is held to the length of the encryption key (32 bytes).
+MIN_SECRET_KEY_BYTES = 32
+
+
+def _secret_key(raw: str) -> str:
+    if len(raw.encode()) < MIN_SECRET_KEY_BYTES:
+        raise ConfigError(
+            f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes long, not "
+            f"{len(raw.encode())}; e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return raw
+
+
+REGISTRATION_MODES = ("open", "invite", "closed")
+# A CSP source expression for an origin: scheme, host (a leading `*.` allowed), optional port.
+_ORIGIN = re.compile(r"^https?://(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:[0-9]{1,5})?$")
+
+
+def _origins(name: str, raw: str) -> tuple[str, ...]:
+    origins = tuple(part.lower() for part in re.split(r"[\s,]+", raw.strip()) if part)
+    for origin in origins:
+        if not _ORIGIN.match(origin):
+            raise ConfigError(
+                f"{name} must list origins such as https://app.example.com, not {origin!r}"
+            )
+    return origins
+
+
+def _choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return value
+
+
 def _instance_secret(instance_path: Path, filename: str, make: Any) -> str:
     """Read a secret kept in instance/, creating it the first time.
 
@@ -141,12 +178,28 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         database_url, _int("DATABASE_POOL_SIZE", get("DATABASE_POOL_SIZE", "20"), minimum=1)
     )
     rate_count, rate_period = _rate("WEBHOOK_RATE_LIMIT", get("WEBHOOK_RATE_LIMIT", "10/minute"))
+    base_url = get("SIGNALPOST_BASE_URL", "http://127.0.0.1:5000")
+    secure_cookies = _bool(
+        "SIGNALPOST_SECURE_COOKIES",
+        get("SIGNALPOST_SECURE_COOKIES", str(base_url.startswith("https://"))),
+    )
+    frame_ancestors = _origins("SIGNALPOST_FRAME_ANCESTORS", get("SIGNALPOST_FRAME_ANCESTORS", ""))
     config: dict[str, Any] = {
-        "SECRET_KEY": get("SECRET_KEY", "")
-        or _instance_secret(instance_path, "secret.key", lambda: secrets.token_hex(32)),
-        # The session cookie is out of scripts' reach and not sent on cross-site requests.
+        "SECRET_KEY": _secret_key(
+            get("SECRET_KEY", "")
+            or _instance_secret(instance_path, "secret.key", lambda: secrets.token_hex(32))
+        ),
+        # The session cookie is out of scripts' reach, sent over https only when the site is
+        # served so, and not sent on cross-site requests, unless the pages are embedded in
+        # another site's frame, where a Lax cookie would never arrive (docs/security.md).
         "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "SESSION_COOKIE_SAMESITE": "None" if frame_ancestors and secure_cookies else "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "FRAME_ANCESTORS": frame_ancestors,
+        "REGISTRATION": _choice(
+            "SIGNALPOST_REGISTRATION", get("SIGNALPOST_REGISTRATION", "open"), REGISTRATION_MODES
+        ),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
         "SQLALCHEMY_BINDS": _binds(database_url, engine_options),
@@ -186,7 +239,7 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         "MAIL_USERNAME": get("MAIL_USERNAME", "") or None,
         "MAIL_PASSWORD": get("MAIL_PASSWORD", "") or None,
         "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "signalpost@localhost"),
-        "BASE_URL": get("SIGNALPOST_BASE_URL", "http://127.0.0.1:5000"),
+        "BASE_URL": base_url,
         "TESTING": _bool("TESTING", str(env.get("TESTING", "false"))),
     }
     # Largest request body: event data may arrive \u-escaped (up to three times its UTF-8 size)

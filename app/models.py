@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +38,10 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -45,10 +50,18 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     is_admin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session's user id (`get_id`): a new one ends all of the user's sessions.
+    session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
+    # Notices are mailed only to a verified address. Only self-registered users start unverified.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
 
     webhooks: Mapped[list[Webhook]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session (app/sessions.py reads it back)."""
+        return f"{self.id}:{self.session_token}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -88,6 +101,8 @@ class Webhook(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     disabled_reason: Mapped[str | None] = mapped_column(sa.Text)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An admin's disable holds until an admin lifts it: its owner cannot enable it again.
+    disabled_by_admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     last_triggered: Mapped[datetime | None] = mapped_column(UTCDateTime)
     success_count: Mapped[int] = mapped_column(default=0)
     failure_count: Mapped[int] = mapped_column(default=0)

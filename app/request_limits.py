@@ -17,6 +17,10 @@ TEST_SEND_SCOPE = "test-send"
 EVENTS_LIMIT = "600/minute"
 # Failed sign-ins per client address.
 SIGN_IN_LIMIT = "10/5 minutes"
+# Registrations that send a mail, per client address; and the confirmation link sent again,
+# per user. Both mail an address no one has verified, so they are kept few.
+REGISTER_LIMIT = "5/hour"
+VERIFY_RESEND_LIMIT = "3/hour"
 
 
 def user_key() -> str:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 
 from app.domain.catalog import EVENT_TYPES, TEST_EVENT, label_of
+from app.domain.urls import display_url
 from app.models import utcnow
 from app.services.stats import HourCount
 
@@ -42,7 +43,8 @@ def ago(moment: datetime | None) -> str:
 
 
 def url_parts(url: str) -> tuple[str, str, str]:
-    """(scheme and `://`, host and port, the rest), so the host can be emphasised."""
+    """(scheme and `://`, host and port, the rest), decoded, so the host can be emphasised."""
+    url = display_url(url)
     try:
         parts = urlsplit(url)
     except ValueError:

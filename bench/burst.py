@@ -36,7 +36,7 @@ def main(count: int, per_minute: int) -> None:
             {
                 "DATABASE_URL": f"sqlite:///{Path(folder) / 'burst.sqlite'}",
                 "CELERY_BROKER_URL": "memory://",
-                "SECRET_KEY": "bench",
+                "SECRET_KEY": "bench-secret-key-of-at-least-32-bytes",
                 "WEBHOOK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
                 "WEBHOOK_RATE_LIMIT": f"{per_minute}/minute",
                 "WEBHOOK_REQUIRE_HTTPS": "false",
@@ -53,7 +53,7 @@ def main(count: int, per_minute: int) -> None:
 
 
 def run(url: str, count: int) -> tuple[int, float, int]:
-    owner = users.create_user("burst@example.com", "password123")
+    owner = users.create_user("burst@example.com", "a long password")
     webhook, _ = webhooks.register_webhook(
         owner, webhooks.WebhookInput(name="burst", url=url, events=["custom"])
     )

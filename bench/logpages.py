@@ -42,7 +42,9 @@ def big_logs(bench: Bench, owner: seed.Owner, repeat: int) -> dict[str, Any]:
         page_depth = min(depth, rows // PAGE_SIZE - 1)
         api_cursor = seed.cursor_at_depth(connection, webhook_id, api_depth * api_size)
         page_cursor = seed.cursor_at_depth(connection, webhook_id, page_depth * PAGE_SIZE)
-        token = users.create_api_token(db.session.get(User, user_id), "bench")
+        owner_user = db.session.get(User, user_id)
+        token = users.create_api_token(owner_user, "bench")
+        session_id = owner_user.get_id()
         db.session.remove()
 
     client = bench.app.test_client()
@@ -62,7 +64,7 @@ def big_logs(bench: Bench, owner: seed.Owner, repeat: int) -> dict[str, Any]:
         return call
 
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = session_id
         session["_fresh"] = True
 
     def page(before: int | None, filters: str = "") -> Callable[[], Any]:

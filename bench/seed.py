@@ -34,8 +34,8 @@ def add_owner(connection: Connection, secret: str, urls: list[str]) -> Owner:
     """A user whose webhooks (one per URL) all subscribe to EVENT_TYPE."""
     user_id = connection.execute(
         sa.text(
-            "INSERT INTO users (email, password_hash, is_admin, created_at) "
-            "VALUES (:email, 'bench', false, now()) RETURNING id"
+            "INSERT INTO users (email, password_hash, is_admin, created_at, session_token) "
+            "VALUES (:email, 'bench', false, now(), md5(random()::text)) RETURNING id"
         ),
         {"email": f"owner-{uuid.uuid4().hex[:10]}@bench.invalid"},
     ).scalar_one()
@@ -67,8 +67,9 @@ def add_filler(connection: Connection, secret: str, webhooks: int, base_url: str
     tag = uuid.uuid4().hex[:8]
     connection.execute(
         sa.text(
-            "INSERT INTO users (email, password_hash, is_admin, created_at) "
-            "SELECT 'filler-' || :tag || '-' || g || '@bench.invalid', 'bench', false, now()"
+            "INSERT INTO users (email, password_hash, is_admin, created_at, session_token) "
+            "SELECT 'filler-' || :tag || '-' || g || '@bench.invalid', 'bench', false, now(),"
+            " md5(random()::text)"
             " FROM generate_series(1, :users) g"
         ),
         {"tag": tag, "users": users},

@@ -71,7 +71,7 @@ def settings_for(database_url: str, broker_url: str, timeout: int) -> dict[str, 
         "CELERY_BROKER_URL": broker_url,
         # As README's production setup: rate-limit counts in Redis, not the database.
         "REDIS_URL": broker_url,
-        "SECRET_KEY": "bench-secret-key",
+        "SECRET_KEY": "bench-secret-key-of-at-least-32-bytes",
         "WEBHOOK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
         "WEBHOOK_REQUIRE_HTTPS": "false",

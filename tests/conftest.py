@@ -130,7 +130,7 @@ def settings_for(database_url: str, broker_url: str, mail_sink: MailSink) -> dic
         "TESTING": "true",
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": broker_url,
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": "test-secret-key-of-at-least-32-bytes",
         "WEBHOOK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "WEBHOOK_RETRY_DELAYS": "1,1,1",
         "WEBHOOK_TIMEOUT": "2",
@@ -224,7 +224,7 @@ _emails = itertools.count(1)
 
 @pytest.fixture
 def make_user(ctx: None) -> Callable[..., User]:
-    def make(email: str | None = None, password: str = "password123", **kwargs: Any) -> User:
+    def make(email: str | None = None, password: str = "a long password", **kwargs: Any) -> User:
         email = email or f"user{next(_emails)}-{uuid.uuid4().hex[:6]}@example.com"
         return users.create_user(email, password, **kwargs)
 

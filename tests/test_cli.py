@@ -42,7 +42,7 @@ def create_webhook(runner, email: str, url: str, events: str = "custom") -> tupl
 
 
 def test_users_create_and_token(runner, ctx):
-    result = invoke(runner, "users", "create", "CLI@Example.com", "--password", "password123")
+    result = invoke(runner, "users", "create", "CLI@Example.com", "--password", "a long password")
     assert result.exit_code == 0, result.output
     assert "cli@example.com" in result.output
     token = invoke(runner, "users", "token", "cli@example.com").output.strip()
@@ -51,7 +51,7 @@ def test_users_create_and_token(runner, ctx):
 
 
 def test_refusals_are_one_line_errors_not_tracebacks(runner, email):
-    duplicate = invoke(runner, "users", "create", email, "--password", "password123")
+    duplicate = invoke(runner, "users", "create", email, "--password", "a long password")
     assert duplicate.exit_code == 1 and "already exists" in duplicate.output
     unknown = invoke(runner, "webhooks", "trigger", "price_alert", "--user", email)
     assert unknown.exit_code == 1 and "Unknown event type 'price_alert'" in unknown.output

@@ -11,7 +11,11 @@ from app import config, create_app
 def load(tmp_path, **overrides):
     return config.load(
         tmp_path,
-        {"WEBHOOK_ENCRYPTION_KEY": Fernet.generate_key().decode(), "SECRET_KEY": "k", **overrides},
+        {
+            "WEBHOOK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "SECRET_KEY": "k" * 32,
+            **overrides,
+        },
     )
 
 
@@ -41,6 +45,11 @@ def test_defaults_follow_the_contract(tmp_path, monkeypatch):
         ("WEBHOOK_REQUIRE_HTTPS", "maybe", "WEBHOOK_REQUIRE_HTTPS must be true or false"),
         ("WEBHOOK_ENCRYPTION_KEY", "short", "WEBHOOK_ENCRYPTION_KEY must be a Fernet key"),
         ("DATABASE_POOL_SIZE", "0", "DATABASE_POOL_SIZE must be at least 1"),
+        ("SECRET_KEY", "a", "SECRET_KEY must be at least 32 bytes long, not 1"),
+        ("SECRET_KEY", "k" * 31, "SECRET_KEY must be at least 32 bytes long, not 31"),
+        ("SIGNALPOST_REGISTRATION", "sometimes", "SIGNALPOST_REGISTRATION must be one of open"),
+        ("SIGNALPOST_FRAME_ANCESTORS", "'self'; script-src *", "SIGNALPOST_FRAME_ANCESTORS must"),
+        ("SIGNALPOST_SECURE_COOKIES", "maybe", "SIGNALPOST_SECURE_COOKIES must be true or false"),
     ],
 )
 def test_bad_values_are_refused_by_name(tmp_path, name, value, message):
@@ -53,7 +62,7 @@ def test_create_app_stops_with_a_clear_message(tmp_path):
         create_app(
             {
                 "WEBHOOK_TIMEOUT": "ten",
-                "SECRET_KEY": "k",
+                "SECRET_KEY": "k" * 32,
                 "WEBHOOK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
             }
         )
@@ -103,3 +112,29 @@ def test_missing_keys_are_generated_once_into_the_instance_folder(tmp_path, monk
     assert first["WEBHOOK_ENCRYPTION_KEY"] == second["WEBHOOK_ENCRYPTION_KEY"]
     Fernet(first["WEBHOOK_ENCRYPTION_KEY"])
     assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0
+
+
+def test_a_short_secret_key_stops_the_app_naming_it(tmp_path):
+    with pytest.raises(SystemExit, match="configuration error: SECRET_KEY must be at least 32"):
+        create_app({"SECRET_KEY": "a", "WEBHOOK_ENCRYPTION_KEY": Fernet.generate_key().decode()})
+
+
+def test_cookies_are_secure_when_the_site_is_served_over_https(tmp_path):
+    assert load(tmp_path)["SESSION_COOKIE_SECURE"] is False
+    https = load(tmp_path, SIGNALPOST_BASE_URL="https://hooks.example.com")
+    assert https["SESSION_COOKIE_SECURE"] is True and https["REMEMBER_COOKIE_SECURE"] is True
+    assert load(tmp_path, SIGNALPOST_SECURE_COOKIES="true")["SESSION_COOKIE_SECURE"] is True
+
+
+def test_embedding_across_sites_needs_a_cookie_sent_in_frames(tmp_path):
+    assert load(tmp_path)["SESSION_COOKIE_SAMESITE"] == "Lax"
+    embedded = load(
+        tmp_path,
+        SIGNALPOST_BASE_URL="https://hooks.example.com",
+        SIGNALPOST_FRAME_ANCESTORS="https://app.example.com, https://*.example.org:8443",
+    )
+    assert embedded["FRAME_ANCESTORS"] == ("https://app.example.com", "https://*.example.org:8443")
+    assert embedded["SESSION_COOKIE_SAMESITE"] == "None"
+    # SameSite=None needs Secure, which a browser refuses over plain http: Lax then.
+    plain = load(tmp_path, SIGNALPOST_FRAME_ANCESTORS="http://localhost:8000")
+    assert plain["SESSION_COOKIE_SAMESITE"] == "Lax"

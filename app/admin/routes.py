@@ -20,11 +20,12 @@ def index() -> ResponseReturnValue:
     )
 
 
-@bp.post("/webhooks/<int:webhook_id>/active")
+@bp.post("/webhooks/<id:webhook_id>/active")
 def set_active(webhook_id: int) -> ResponseReturnValue:
-    """Enable or disable anyone's webhook; the owner sees why on their list."""
+    """Enable or disable anyone's webhook; the owner sees why on their list, and cannot enable
+    what an admin disabled."""
     webhook = webhooks.get_webhook(webhook_id)
     active = request.form.get("active") == "1"
-    webhooks.set_active(webhook, active, reason=webhooks.DISABLED_BY_ADMIN)
+    webhooks.set_active(webhook, active, by_admin=True)
     flash(f"Webhook #{webhook.id} of {webhook.user.email} {'enabled' if active else 'disabled'}.")
     return redirect(url_for("admin.index"))

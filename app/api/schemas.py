@@ -9,13 +9,17 @@ the schema tests until it is described here.
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+from collections.abc import Callable
 from typing import Any
 
-from app.api.converters import ID_MAX
+from app.converters import ID_MAX
 from app.domain.catalog import EVENT_VALUES, TEST_EVENT
 from app.domain.formats import FORMATS
 from app.domain.status import DeliveryStatus
-from app.services.webhooks import NAME_MAX_LENGTH
+from app.domain.urls import MAX_URL_LENGTH
+from app.services.webhooks import NAME_MAX_LENGTH, NAME_REFUSED_CATEGORIES
 
 Schema = dict[str, Any]
 
@@ -43,17 +47,67 @@ BOOLEAN: Schema = {"type": "boolean"}
 TIMESTAMP: Schema = {"type": "string", "format": "date-time"}
 ID: Schema = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
 
+
+def _escaped(code: int) -> str:
+    # \uXXXX reads the same in ECMA-262 and Python; characters past it are written as such.
+    return f"\\u{code:04X}" if code <= 0xFFFF else chr(code)
+
+
+def _character_class(ranges: list[tuple[int, int]]) -> str:
+    """The body of a regex character class holding these ranges of code points."""
+    return "".join(
+        _escaped(first) + (f"-{_escaped(last)}" if last > first else "") for first, last in ranges
+    )
+
+
+def _ranges(belongs: Callable[[str], bool]) -> list[tuple[int, int]]:
+    """The runs of code points whose characters `belongs` is true of."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(sys.maxunicode + 1):
+        if not belongs(chr(code)):
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return ranges
+
+
+def _name_pattern() -> str:
+    """Exactly what `services.webhooks.validate` accepts as a name: once the whitespace around
+    it is trimmed, 1 to NAME_MAX_LENGTH characters, none of NAME_REFUSED_CATEGORIES."""
+    space = _character_class(_ranges(str.isspace))
+    # Surrogates are no characters to a JSON Schema validator (nor can a body carry one alone:
+    # app/api/parsing refuses it), so the class leaves them out.
+    refused = _character_class(
+        _ranges(lambda char: unicodedata.category(char) in NAME_REFUSED_CATEGORIES - {"Cs"})
+    )
+    inner = f"[^{space}{refused}]"
+    most = NAME_MAX_LENGTH - 2
+    return f"^[{space}]*{inner}(?:[^{refused}]{{0,{most}}}{inner})?[{space}]*$"
+
+
 # --- request bodies -------------------------------------------------------------------------
 
 WEBHOOK_FIELDS: dict[str, Schema] = {
     "name": {
         "type": "string",
-        "description": f"1 to {NAME_MAX_LENGTH} characters, surrounding spaces trimmed.",
+        "minLength": 1,
+        "pattern": _name_pattern(),
+        "description": f"1 to {NAME_MAX_LENGTH} characters once surrounding whitespace is "
+        "trimmed (it is); no control, format or line-separator characters.",
     },
     "url": {
         "type": "string",
+        "format": "uri",
+        "minLength": len("http://x"),
+        "maxLength": MAX_URL_LENGTH,
+        "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+([/?#]\S*)?$",
         "description": "The endpoint: https:// (http:// only where the server allows it), "
-        "with a host name and no user name or password; at most 2048 characters.",
+        "with a host name or a public IP address (as 1.2.3.4 or [2606:4700::1]), no user name "
+        "or password, no spaces or control characters. A host that is, or resolves to, a "
+        "loopback, private, link-local or otherwise non-public address is refused (422). "
+        "Stored normalised: an IDNA host, the path and query percent-encoded as UTF-8.",
     },
     "events": {
         "type": "array",
@@ -90,9 +144,14 @@ REPLAY_INPUT = strict_object(
         "since": {
             "type": "string",
             "format": "date-time",
-            "description": "ISO 8601; UTC if no zone.",
+            "description": "ISO 8601; UTC if no zone; in UTC, within the years 1 to 9999.",
         },
-        "until": {"type": "string", "format": "date-time", "description": "Default: now."},
+        "until": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Default: now. Must be later than `since` (equal is a 422 too: the "
+            "range is `since` inclusive to `until` exclusive).",
+        },
         "failed_only": {"type": "boolean", "description": "Only events whose delivery failed."},
     },
     required=["since"],

@@ -14,6 +14,7 @@ from app.api.parsing import json_object
 from app.domain.catalog import EVENT_TYPES
 from app.extensions import limiter
 from app.request_limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
+from app.security_headers import shows_secret
 from app.services import webhooks
 from app.services.delivery import test_send
 from app.services.webhooks import WebhookInput, as_dict
@@ -32,6 +33,7 @@ def list_webhooks() -> ResponseReturnValue:
 
 @bp.post("/webhooks")
 @document("Create a webhook", ok={201: schemas.WEBHOOK}, errors=(409,), body=schemas.WEBHOOK_FULL)
+@shows_secret
 def create_webhook() -> ResponseReturnValue:
     """Register an endpoint. The answer holds its signing secret in full: the only time,
     with rotate-secret, that it is shown. 409 when you have WEBHOOK_MAX_PER_USER already."""
@@ -49,7 +51,12 @@ def get_webhook(webhook_id: int) -> ResponseReturnValue:
 
 
 @bp.put("/webhooks/<id:webhook_id>")
-@document("Replace a webhook's settings", ok={200: schemas.WEBHOOK}, body=schemas.WEBHOOK_FULL)
+@document(
+    "Replace a webhook's settings",
+    ok={200: schemas.WEBHOOK},
+    errors=(409,),
+    body=schemas.WEBHOOK_FULL,
+)
 def replace_webhook(webhook_id: int) -> ResponseReturnValue:
     """name, url and events are required; format and is_active are kept when left out."""
     return _update(webhook_id, schemas.WEBHOOK_FULL)
@@ -57,10 +64,14 @@ def replace_webhook(webhook_id: int) -> ResponseReturnValue:
 
 @bp.patch("/webhooks/<id:webhook_id>")
 @document(
-    "Change some of a webhook's settings", ok={200: schemas.WEBHOOK}, body=schemas.WEBHOOK_PATCH
+    "Change some of a webhook's settings",
+    ok={200: schemas.WEBHOOK},
+    errors=(409,),
+    body=schemas.WEBHOOK_PATCH,
 )
 def patch_webhook(webhook_id: int) -> ResponseReturnValue:
-    """Only the fields given change. `is_active: true` re-enables and clears past failures."""
+    """Only the fields given change. `is_active: true` re-enables and clears past failures,
+    unless an admin disabled the webhook: that is a 409 until an admin enables it."""
     return _update(webhook_id, schemas.WEBHOOK_PATCH)
 
 
@@ -80,6 +91,7 @@ def delete_webhook(webhook_id: int) -> ResponseReturnValue:
 
 @bp.post("/webhooks/<id:webhook_id>/rotate-secret")
 @document("Rotate the signing secret", ok={200: schemas.SECRET})
+@shows_secret
 def rotate_secret(webhook_id: int) -> ResponseReturnValue:
     """A new secret, shown once. The old one keeps signing too for 24 hours, so receivers can
     switch over without losing a delivery."""

@@ -9,7 +9,9 @@ from app.service_form import ServiceForm
 
 class RegisterForm(ServiceForm):
     email = EmailField("Email")
-    password = PasswordField("Password", description="At least 8 characters.")
+    password = PasswordField(
+        "Password", description="At least 8 characters, and hard to guess: several words work."
+    )
     submit = SubmitField("Create account")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -12,8 +12,9 @@ from werkzeug.wrappers import Response
 from app.auth import bp
 from app.auth.forms import RegisterForm, SignInForm, TokenForm
 from app.extensions import limiter
-from app.request_limits import SIGN_IN_LIMIT
-from app.services import users
+from app.request_limits import REGISTER_LIMIT, SIGN_IN_LIMIT, VERIFY_RESEND_LIMIT, user_key
+from app.security_headers import shows_secret
+from app.services import signup, users
 from app.services.errors import ServiceError
 
 # A failed sign-in answers 401; only those count towards SIGN_IN_LIMIT, per client address.
@@ -35,21 +36,49 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(
+    REGISTER_LIMIT,
+    methods=["POST"],
+    deduct_when=lambda response: g.get("registration_mailed", False),
+    error_message="Too many registrations from your address. Try again in an hour.",
+)
 def register() -> ResponseReturnValue:
-    """Create an account and sign in with it."""
+    """Create an account; the answer is the same whether or not the address had one."""
     if current_user.is_authenticated:
         return _home()
+    invite = request.values.get("invite") or None
+    invited = signup.invitation(invite)  # Forbidden (a 403 page) when not open to this caller
     form = RegisterForm()
+    if invited:
+        form.email.data = invited
     if form.validate_on_submit():
         try:
-            user = users.create_user(form.email.data or "", form.password.data or "")
+            email = signup.register(form.email.data or "", form.password.data or "", invite=invite)
         except ServiceError as exc:
             form.show(exc)
         else:
-            login_user(user)
-            flash("Welcome to Signalpost. Add your first webhook below.", "success")
-            return _home()
-    return render_template("auth/register.html", form=form)
+            g.registration_mailed = True
+            return render_template("auth/check_inbox.html", email=email, invited=bool(invited))
+    return render_template("auth/register.html", form=form, invite=invite, invited=invited)
+
+
+@bp.get("/verify-email/<token>")
+def verify_email(token: str) -> ResponseReturnValue:
+    """The link mailed at registration: the address is confirmed, notices can be mailed to it."""
+    signup.verify_email(token)
+    flash("Your address is confirmed. Notices about your webhooks will be mailed to it.", "success")
+    return redirect(url_for("webhooks.index" if current_user.is_authenticated else "auth.sign_in"))
+
+
+@bp.post("/account/verify-email")
+@login_required
+@limiter.limit(VERIFY_RESEND_LIMIT, key_func=user_key)
+def resend_verification() -> ResponseReturnValue:
+    """Mail the confirmation link again."""
+    if current_user.email_verified_at is None:
+        signup.send_verification(current_user)
+    flash(f"A confirmation link is on its way to {current_user.email}.", "info")
+    return _home()
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -76,7 +105,10 @@ def sign_in() -> ResponseReturnValue:
 
 @bp.post("/sign-out")
 def sign_out() -> ResponseReturnValue:
-    """End the session (a POST, so another site cannot sign you out)."""
+    """End every session of the user, this one and any other (a POST, so another site cannot
+    sign you out)."""
+    if current_user.is_authenticated:
+        users.end_sessions(current_user._get_current_object())
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("main.index"))
@@ -84,14 +116,19 @@ def sign_out() -> ResponseReturnValue:
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
 @login_required
+@shows_secret
 def tokens() -> ResponseReturnValue:
     """API tokens: create one (shown once, in this response only) and revoke."""
     form = TokenForm()
     new_token = None
     if form.validate_on_submit():
         name = (form.name.data or "").strip() or "API token"
-        new_token = users.create_api_token(current_user, name=name[:100])
-        form = TokenForm(formdata=None)
+        try:
+            new_token = users.create_api_token(current_user, name=name[:100])
+        except ServiceError as exc:
+            form.show(exc)
+        else:
+            form = TokenForm(formdata=None)
     return render_template(
         "auth/tokens.html",
         form=form,
@@ -100,7 +137,7 @@ def tokens() -> ResponseReturnValue:
     )
 
 
-@bp.post("/account/tokens/<int:token_id>/revoke")
+@bp.post("/account/tokens/<id:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int) -> ResponseReturnValue:
     """Revoke a token: requests bearing it are refused from now on."""

@@ -43,6 +43,9 @@ _IPV6_RANGES = [
     ("100::/64", "a discard-only address"),
     ("2001::/32", "a Teredo tunnel address"),
     ("64:ff9b:1::/48", "a local NAT64 address"),
+    # SIIT's IPv4-translated form (RFC 2765): routed to its IPv4 address by translators, and
+    # never a public endpoint's own address, so refused whatever IPv4 address it carries.
+    ("::ffff:0:0:0/96", "an IPv4-translated (SIIT) address"),
 ]
 _RANGES = [(ipaddress.ip_network(network), kind) for network, kind in _IPV4_RANGES + _IPV6_RANGES]
 

@@ -10,14 +10,20 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from app.domain import addresses
 
 MAX_URL_LENGTH = 2048
+# DNS names are at most 253 characters as written (RFC 1035); a longer one is no name at all.
+MAX_HOST_NAME_LENGTH = 253
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
 _NAME_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
+# What stays as it is in a path or query: RFC 3986's unreserved and reserved characters, and
+# `%`, so that escapes already made are not made twice. Everything else is percent-encoded.
+_URL_SAFE = "!#$&'()*+,/:;=?@[]~%"
+_ENCODED_NON_ASCII = re.compile(r"(?:%[89a-fA-F][0-9a-fA-F])+")
 # Said with every refusal that only a setting lifts, so that whoever meets one while trying
 # Signalpost on their own machine learns how to allow it (make run does) and when not to.
 HTTPS_HINT = " For local testing, WEBHOOK_REQUIRE_HTTPS=false allows http://."
@@ -64,6 +70,47 @@ def check_target(url: str, *, require_https: bool, allow_private: bool) -> Targe
     return _check(url, require_https=require_https, allow_private=allow_private, need=True)
 
 
+def normalise_url(url: str) -> str:
+    """The URL as stored and sent: IDNA host, lower-case scheme and host, UTF-8 percent-encoded
+    path and query. Call it on a URL `url_problem` accepted."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    elif not host.isascii():
+        host = host.encode("idna").decode("ascii")
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return urlunsplit(
+        (parts.scheme.lower(), netloc, _encoded(parts.path), _encoded(parts.query), "")
+    )
+
+
+def display_url(url: str) -> str:
+    """The URL as people read it: a Unicode host, and percent-encoded UTF-8 shown as letters
+    (escapes of ASCII characters stay, since they mean something else unescaped)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if "xn--" in host:
+            netloc = parts.netloc.replace(host, host.encode("ascii").decode("idna"))
+            parts = parts._replace(netloc=netloc)
+    except (ValueError, UnicodeError):
+        return url
+    return _ENCODED_NON_ASCII.sub(_decoded, urlunsplit(parts))
+
+
+def _decoded(match: re.Match[str]) -> str:
+    try:
+        text = unquote(match.group(0), errors="strict")
+    except UnicodeDecodeError:
+        return match.group(0)
+    return text if text.isprintable() else match.group(0)
+
+
+def _encoded(text: str) -> str:
+    return quote(text, safe=_URL_SAFE)
+
+
 def _check(url: str, *, require_https: bool, allow_private: bool, need: bool) -> Target:
     if not url:
         raise UrlRefused("Enter the endpoint URL.")
@@ -87,7 +134,8 @@ def _check(url: str, *, require_https: bool, allow_private: bool, need: bool) ->
     if port == 0:
         raise UrlRefused("The port must be between 1 and 65535.")
     port = port or DEFAULT_PORTS[parts.scheme]
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # Encoded here too, so that a URL stored before it was normalised is still sent.
+    path = _encoded(parts.path or "/") + (f"?{_encoded(parts.query)}" if parts.query else "")
 
     literal = _ip_literal(parts.hostname)
     if literal is not None:
@@ -176,6 +224,8 @@ def _host_name(host: str) -> str:
     except UnicodeError:
         raise UrlRefused(f"{host} is not a valid host name.") from None
     name = name.removesuffix(".")
+    if len(name) > MAX_HOST_NAME_LENGTH:
+        raise UrlRefused(f"The host name is longer than {MAX_HOST_NAME_LENGTH} characters.")
     if not name or not all(_NAME_LABEL.match(label) for label in name.split(".")):
         raise UrlRefused(f"{host} is not a valid host name.")
     return name

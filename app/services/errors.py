@@ -36,3 +36,8 @@ class Conflict(ServiceError):
 class PayloadTooLarge(ServiceError):
     code = "payload_too_large"
     status = 413
+
+
+class Forbidden(ServiceError):
+    code = "forbidden"
+    status = 403

@@ -6,16 +6,28 @@ a day while it keeps failing) and when it is disabled.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import Webhook, utcnow
+from app.models import User, Webhook, utcnow
 from app.services import queue
 
+log = logging.getLogger(__name__)
+
 FAILING_NOTICE_INTERVAL = timedelta(days=1)
+
+
+def _mail_owner(owner: User, subject: str, body: str) -> None:
+    """Every notice goes out here: only to an address its owner has confirmed, so that no one
+    can have Signalpost mail an address that is not theirs."""
+    if owner.email_verified_at is None:
+        log.info("notice %r not mailed: user %s has not confirmed their address", subject, owner.id)
+        return
+    queue.enqueue_mail(owner.email, subject, body)
 
 
 def _what_to_do(webhook: Webhook) -> str:
@@ -62,7 +74,7 @@ You will hear about this webhook at most once a day while it keeps failing.
 
 -- Signalpost
 """
-    queue.enqueue_mail(webhook.user.email, f"Webhook failing: {webhook.name}", body)
+    _mail_owner(webhook.user, f"Webhook failing: {webhook.name}", body)
 
 
 def webhook_disabled(webhook: Webhook, last_error: str | None) -> None:
@@ -78,4 +90,4 @@ Last error: {last_error or "unknown"}
 
 -- Signalpost
 """
-    queue.enqueue_mail(webhook.user.email, f"Webhook disabled: {webhook.name}", body)
+    _mail_owner(webhook.user, f"Webhook disabled: {webhook.name}", body)

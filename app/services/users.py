@@ -5,15 +5,19 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
+from functools import cache
 
 import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.domain.passwords import password_problem
 from app.extensions import db
-from app.models import ApiToken, User, utcnow
+from app.models import ApiToken, User, new_session_token, utcnow
 from app.services.errors import Conflict, NotFound, ValidationError
+from app.services.webhooks import NAME_REFUSED_CATEGORIES
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "sp_"
 
 
@@ -21,22 +25,59 @@ def _normalise(email: str) -> str:
     return email.strip().lower()
 
 
-def create_user(email: str, password: str, *, is_admin: bool = False) -> User:
+def check_new_account(email: str, password: str) -> str:
+    """The normalised email, when it and the password are acceptable; else ValidationError."""
     email = _normalise(email)
     problems: dict[str, list[str]] = {}
     if not EMAIL_PATTERN.match(email) or len(email) > 254:
         problems["email"] = ["Enter a valid email address."]
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems["password"] = [f"Use at least {MIN_PASSWORD_LENGTH} characters."]
+    problem = password_problem(password, _words_of(email))
+    if problem:
+        problems["password"] = [problem]
     if problems:
         raise ValidationError.from_fields(problems)
-    if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+    return email
+
+
+def _words_of(email: str) -> list[str]:
+    """What a password must not be made of: the address and its parts."""
+    return [email, email.partition("@")[0], *re.split(r"[@.+_-]", email)]
+
+
+def email_taken(email: str) -> bool:
+    return db.session.scalar(sa.select(User.id).where(User.email == _normalise(email))) is not None
+
+
+def create_user(
+    email: str, password: str, *, is_admin: bool = False, verified: bool = True
+) -> User:
+    """A new user. Only self-registration makes one whose address is not verified yet."""
+    email = check_new_account(email, password)
+    if email_taken(email):
         raise Conflict(f"A user with email {email} already exists.", {"email": ["Already taken."]})
-    user = User(email=email, is_admin=is_admin)
+    # sa.null(), not None: a None on a new object would leave the column to its default (now).
+    user = User(
+        email=email, is_admin=is_admin, email_verified_at=utcnow() if verified else sa.null()
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password, which also ends every session of the user."""
+    problem = password_problem(password, _words_of(user.email))
+    if problem:
+        raise ValidationError.from_fields({"password": [problem]})
+    user.set_password(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """Sign the user out everywhere: every session names the token this replaces."""
+    user.session_token = new_session_token()
+    db.session.commit()
 
 
 def get_user_by_email(email: str) -> User:
@@ -69,6 +110,9 @@ def hash_token(token: str) -> str:
 
 def create_api_token(user: User, name: str = "API token") -> str:
     """A new bearer token; only its hash is kept, so this is the one time it is seen."""
+    # The name is shown on the tokens page; PostgreSQL cannot store a NUL at all.
+    if any(unicodedata.category(char) in NAME_REFUSED_CATEGORIES for char in name):
+        raise ValidationError.from_fields({"name": ["Use printable characters only."]})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user_id=user.id, name=name, token_hash=hash_token(token)))
     db.session.commit()
@@ -89,11 +133,17 @@ def user_for_token(token: str) -> User | None:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The user with this email and password, or None; the same answer for either mistake."""
+    """The user with this email and password, or None; the same answer for either mistake,
+    in the same time: an unknown email costs a password check too."""
     user = db.session.scalar(sa.select(User).where(User.email == _normalise(email)))
-    if user is None or not user.check_password(password):
-        return None
-    return user
+    matches = check_password_hash(user.password_hash if user else dummy_hash(), password)
+    return user if user is not None and matches else None
+
+
+@cache
+def dummy_hash() -> str:
+    """A hash of no one's password, made as real ones are, so that checking it costs the same."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def list_api_tokens(user: User) -> list[ApiToken]:

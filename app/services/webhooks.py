@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,12 +18,16 @@ from app.domain.catalog import unknown_event_types
 from app.domain.formats import FORMATS
 from app.domain.secretbox import SecretBox
 from app.domain.timestamps import isoformat
-from app.domain.urls import url_problem
+from app.domain.urls import normalise_url, url_problem
 from app.extensions import db
 from app.models import Delivery, Subscription, User, Webhook, utcnow
 from app.services.errors import Conflict, NotFound, ValidationError
 
 NAME_MAX_LENGTH = 100
+# What a name may not hold: control and format characters (NUL, bidi overrides, zero-width
+# joiners...), line and paragraph separators, lone surrogates. The API's description states
+# the same rule as a pattern (app/api/schemas.py).
+NAME_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 # A rotated-out secret keeps signing this long, so receivers can switch without losing events.
 ROTATION_OVERLAP = timedelta(hours=24)
 # Why a webhook was disabled by hand, as its owner is shown it.
@@ -80,7 +85,7 @@ def validate(data: WebhookInput, *, creating: bool) -> None:
             problems["name"] = ["Enter a name."]
         elif len(name) > NAME_MAX_LENGTH:
             problems["name"] = [f"Use at most {NAME_MAX_LENGTH} characters."]
-        elif not name.isprintable():
+        elif any(unicodedata.category(char) in NAME_REFUSED_CATEGORIES for char in name):
             problems["name"] = ["Use printable characters only."]
     if creating or data.url is not None:
         problem = url_problem(
@@ -133,7 +138,7 @@ def register_webhook(user: User, data: WebhookInput) -> tuple[Webhook, str]:
     webhook = Webhook(
         user_id=user.id,
         name=(data.name or "").strip(),
-        url=(data.url or "").strip(),
+        url=normalise_url((data.url or "").strip()),
         secret_encrypted=_secret_box().seal(secret),
         format=data.format or "json",
         is_active=True if data.is_active is None else data.is_active,
@@ -146,27 +151,46 @@ def register_webhook(user: User, data: WebhookInput) -> tuple[Webhook, str]:
 
 def update_webhook(webhook: Webhook, data: WebhookInput) -> Webhook:
     validate(data, creating=False)
+    if data.is_active is not None:
+        set_active(webhook, data.is_active, commit=False)  # first: it may refuse
     if data.name is not None:
         webhook.name = data.name.strip()
     if data.url is not None:
-        webhook.url = data.url.strip()
+        webhook.url = normalise_url(data.url.strip())
     if data.format is not None:
         webhook.format = data.format
     if data.events is not None:
         _set_subscriptions(webhook, data.events)
-    if data.is_active is not None:
-        set_active(webhook, data.is_active, commit=False)
     db.session.commit()
     return webhook
 
 
-def set_active(webhook: Webhook, active: bool, *, reason: str | None = None, commit=True) -> None:
-    """Enable or disable by hand. Enabling forgives past failures."""
+def set_active(
+    webhook: Webhook,
+    active: bool,
+    *,
+    reason: str | None = None,
+    by_admin: bool = False,
+    commit: bool = True,
+) -> None:
+    """Enable or disable by hand. Enabling forgives past failures.
+
+    An admin's disable holds until an admin lifts it: its owner's enable is refused, saying why.
+    """
     if active:
+        if webhook.disabled_by_admin and not by_admin:
+            message = f"{webhook.disabled_reason} Only an admin can enable it again."
+            raise Conflict(message, {"is_active": [message]})
         webhook.is_active = True
         webhook.disabled_reason = None
         webhook.disabled_at = None
+        webhook.disabled_by_admin = False
         webhook.consecutive_failures = 0
+    elif by_admin:
+        webhook.is_active = False
+        webhook.disabled_reason = reason or DISABLED_BY_ADMIN
+        webhook.disabled_at = webhook.disabled_at or utcnow()
+        webhook.disabled_by_admin = True
     elif webhook.is_active:
         webhook.is_active = False
         webhook.disabled_reason = reason or DISABLED_BY_OWNER

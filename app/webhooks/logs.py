@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from app.converters import parse_id
 from app.services import logs
 from app.services.delivery import redelivery
 from app.services.errors import ServiceError
@@ -20,7 +21,7 @@ OUTCOMES = {"succeeded": True, "failed": False}
 EVENT_FILTERS = [(value, label) for value, label in EVENT_LABELS.items()]
 
 
-@bp.get("/<int:webhook_id>/logs")
+@bp.get("/<id:webhook_id>/logs")
 def logs_page(webhook_id: int) -> ResponseReturnValue:
     """Deliveries newest first; `outcome`, `event` and the `before` cursor come from the query."""
     webhook = owned(webhook_id)
@@ -28,7 +29,7 @@ def logs_page(webhook_id: int) -> ResponseReturnValue:
     event_type = request.args.get("event", "")
     if event_type not in dict(EVENT_FILTERS):
         event_type = ""
-    before = request.args.get("before", type=int)
+    before = _cursor(request.args.get("before"))
     rows, next_cursor = logs.get_webhook_logs(
         webhook,
         PAGE_SIZE,
@@ -51,7 +52,18 @@ def logs_page(webhook_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/<int:webhook_id>/logs/<int:log_id>/retry")
+def _cursor(raw: str | None) -> int | None:
+    """The `before` cursor, a delivery id. Not a number: the first page, as for any unknown
+    filter value; a number no delivery can have: no such page."""
+    if raw is None or not (raw.isascii() and raw.isdigit()):
+        return None
+    cursor = parse_id(raw)
+    if cursor is None:
+        abort(404, "No such page of the delivery log.")
+    return cursor
+
+
+@bp.post("/<id:webhook_id>/logs/<id:log_id>/retry")
 def retry(webhook_id: int, log_id: int) -> ResponseReturnValue:
     """Deliver the same event (same event id) again, with a fresh retry schedule."""
     webhook = owned(webhook_id)
@@ -60,7 +72,7 @@ def retry(webhook_id: int, log_id: int) -> ResponseReturnValue:
     return redirect(url_for("webhooks.logs_page", webhook_id=webhook.id))
 
 
-@bp.post("/<int:webhook_id>/logs/replay")
+@bp.post("/<id:webhook_id>/logs/replay")
 def replay(webhook_id: int) -> ResponseReturnValue:
     """Deliver again the events of a time range (all, or only failed ones), each under its id."""
     webhook = owned(webhook_id)

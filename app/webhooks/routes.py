@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app.domain.catalog import EVENT_TYPES
 from app.domain.signing import mask
+from app.domain.urls import display_url
 from app.extensions import limiter
 from app.models import Webhook
 from app.request_limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
@@ -63,6 +64,8 @@ def _advise_format(webhook: Webhook) -> None:
 def render_edit(webhook: Webhook, form: WebhookForm | None = None, **secret: object) -> str:
     """The edit page; `secret` carries a revealed or rotated secret for this response only."""
     form = form or WebhookForm(formdata=None, obj=webhook, events=webhook.events)
+    if not form.url.raw_data:  # not typed in this request: the stored URL, as people read it
+        form.url.data = display_url(webhook.url)
     return render_template(
         "webhooks/form.html",
         form=form,
@@ -74,7 +77,7 @@ def render_edit(webhook: Webhook, form: WebhookForm | None = None, **secret: obj
     )
 
 
-@bp.route("/<int:webhook_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:webhook_id>/edit", methods=["GET", "POST"])
 def edit(webhook_id: int) -> ResponseReturnValue:
     """Change a webhook's name, URL, events, format or state."""
     webhook = owned(webhook_id)
@@ -91,17 +94,21 @@ def edit(webhook_id: int) -> ResponseReturnValue:
     return render_edit(webhook, form)
 
 
-@bp.post("/<int:webhook_id>/active")
+@bp.post("/<id:webhook_id>/active")
 def set_active(webhook_id: int) -> ResponseReturnValue:
     """Enable (forgetting past failures) or disable a webhook."""
     webhook = owned(webhook_id)
     active = request.form.get("active") == "1"
-    webhooks.set_active(webhook, active)
-    flash(f"Webhook “{webhook.name}” {'enabled' if active else 'disabled'}.", "success")
+    try:
+        webhooks.set_active(webhook, active)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"Webhook “{webhook.name}” {'enabled' if active else 'disabled'}.", "success")
     return redirect(url_for("webhooks.index"))
 
 
-@bp.route("/<int:webhook_id>/delete", methods=["GET", "POST"])
+@bp.route("/<id:webhook_id>/delete", methods=["GET", "POST"])
 def delete(webhook_id: int) -> ResponseReturnValue:
     """Ask first (GET), then delete the webhook and its delivery logs (POST)."""
     webhook = owned(webhook_id)
@@ -113,7 +120,7 @@ def delete(webhook_id: int) -> ResponseReturnValue:
     return render_template("webhooks/delete.html", webhook=webhook)
 
 
-@bp.post("/<int:webhook_id>/test")
+@bp.post("/<id:webhook_id>/test")
 @limiter.shared_limit(TEST_SEND_LIMIT, scope=TEST_SEND_SCOPE, key_func=user_key)
 def test(webhook_id: int) -> ResponseReturnValue:
     """Send the test event now; the dialog's script asks for the result alone."""

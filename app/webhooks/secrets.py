@@ -3,33 +3,30 @@ response to one, never in a page a GET returns, and never stored by a cache."""
 
 from __future__ import annotations
 
-from flask import make_response, request
+from flask import request
 from flask.typing import ResponseReturnValue
-from werkzeug.wrappers import Response
 
+from app.security_headers import shows_secret
 from app.services import webhooks
 from app.webhooks import bp
 from app.webhooks.routes import owned, render_edit
 
 
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.post("/<int:webhook_id>/secret/reveal")
+@bp.post("/<id:webhook_id>/secret/reveal")
+@shows_secret
 def reveal_secret(webhook_id: int) -> ResponseReturnValue:
     """The edit page with the current secret in full; the Copy button's script gets it alone."""
     webhook = owned(webhook_id)
     secret = webhooks.reveal_secret(webhook)
     if request.headers.get("X-Requested-With") == "fetch":
-        return _no_store(make_response((secret, 200, {"Content-Type": "text/plain"})))
-    return _no_store(make_response(render_edit(webhook, revealed_secret=secret)))
+        return secret, 200, {"Content-Type": "text/plain"}
+    return render_edit(webhook, revealed_secret=secret)
 
 
-@bp.post("/<int:webhook_id>/secret/rotate")
+@bp.post("/<id:webhook_id>/secret/rotate")
+@shows_secret
 def rotate_secret(webhook_id: int) -> ResponseReturnValue:
     """A new secret, shown once here; the old one keeps signing for 24 hours."""
     webhook = owned(webhook_id)
     secret = webhooks.rotate_secret(webhook)
-    return _no_store(make_response(render_edit(webhook, revealed_secret=secret, rotated=True)))
+    return render_edit(webhook, revealed_secret=secret, rotated=True)

@@ -168,3 +168,20 @@ def test_replay_refuses_bad_times(api, hook_url):
     other = api.create_webhook(hook_url)
     stranger = api.post(f"/api/webhooks/{other['id'] + 10**6}/replay", json={"since": "2026"})
     assert stranger.status_code == 404
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59"])
+def test_replay_times_with_no_utc_year_are_422(api, hook_url, moment):
+    """Valid ISO 8601, but before year 1 or after year 9999 once in UTC."""
+    hook = api.create_webhook(hook_url)
+    path = f"/api/webhooks/{hook['id']}/replay"
+    response = api.post(path, json={"since": moment})
+    assert response.status_code == 422 and "since" in error_of(response)["fields"]
+    late = api.post(path, json={"since": "2026-01-01T00:00:00Z", "until": moment})
+    assert late.status_code == 422 and "until" in error_of(late)["fields"]
+
+
+def test_the_log_cursor_past_the_id_range_is_422(api, hook_url):
+    hook = api.create_webhook(hook_url)
+    response = api.get(f"/api/webhooks/{hook['id']}/logs?before={2**63}")
+    assert response.status_code == 422 and "before" in error_of(response)["fields"]

@@ -80,6 +80,8 @@ def test_values_are_checked_by_the_same_rules_as_the_form(api):
     [
         ("name", "Null\x00byte"),
         ("name", "Two\nlines"),
+        ("name", "invoice\u202egpj.exe"),  # a bidi override: shown reversed, a spoof
+        ("name", "zero\u200bwidth"),
         ("url", "http://127.0.0.1:9/\x00"),
         ("url", "http://127.0.0.1:9/a b"),
     ],
@@ -137,7 +139,18 @@ def test_a_body_over_the_request_limit_is_413(app, api, valid):
     assert error_of(response)["code"] == "payload_too_large"
 
 
-@pytest.mark.parametrize("path", ["/api/webhooks/0", "/api/webhooks/2147483648", "/api/webhooks/x"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/webhooks/0",
+        "/api/webhooks/2147483648",
+        "/api/webhooks/x",
+        f"/api/webhooks/{2**63}",
+        "/api/webhooks/99999999999999999999/logs",
+        # Python refuses to read more than 4300 digits as a number.
+        f"/api/webhooks/{'9' * 5000}",
+    ],
+)
 def test_ids_that_cannot_exist_are_404(api, path):
     response = api.get(path)
     assert response.status_code == 404

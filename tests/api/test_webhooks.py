@@ -230,3 +230,19 @@ def blocked_backends(connection: sa.Connection) -> int:
             "WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
     )
+
+
+def no_store(response) -> bool:
+    return response.headers.get("Cache-Control") == "no-store"
+
+
+def test_api_answers_that_hold_a_secret_are_not_stored(make_caller, hook_url):
+    caller = make_caller()
+    created = caller.post(
+        "/api/webhooks", json={"name": "h", "url": hook_url, "events": ["custom"]}
+    )
+    assert created.status_code == 201 and no_store(created)
+    hook = created.get_json()
+    rotated = caller.post(f"/api/webhooks/{hook['id']}/rotate-secret")
+    assert rotated.status_code == 200 and no_store(rotated)
+    assert not no_store(caller.get(f"/api/webhooks/{hook['id']}"))

@@ -58,11 +58,26 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
+def csp_violations(tab: Any) -> list[str]:
+    """What the Content-Security-Policy blocked on this tab, as Chromium reports it."""
+    found: list[str] = []
+    tab.on(
+        "console",
+        lambda message: (
+            found.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return found
+
+
 @pytest.fixture
 def page(chromium: Any) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 1280, "height": 860})
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     tab = context.new_page()
     tab.set_default_timeout(15_000)
+    violations = csp_violations(tab)
     yield tab
     context.close()
+    # Every page must work under its own policy: an inline script or handler would show here.
+    assert violations == [], violations

@@ -29,17 +29,28 @@ def reload_until(page: Page, text: str, locator: str = "body") -> None:
     wait_for(shown, interval=0.3)
 
 
-def test_register_create_test_trigger_retry_rotate_disable(page: Page, live_server, receiver, ctx):
+def test_register_create_test_trigger_retry_rotate_disable(
+    page: Page, live_server, receiver, mail_sink, ctx
+):
     email = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    # 1. Register.
+    # 1. Register, confirm the address with the mailed link, sign in.
     page.goto(live_server + "/")
     page.get_by_role("link", name="Register").first.click()
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill("a long password")
     page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    (mail,) = wait_for(lambda: mail_sink.to(email))
+    link = re.search(r"/verify-email/\S+", mail.get_payload(decode=True).decode()).group(0)
+    page.goto(live_server + link)
+    expect(page.get_by_text("Your address is confirmed.")).to_be_visible()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("a long password")
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="No webhooks yet")).to_be_visible()
+    expect(page.get_by_text("Confirm your address")).to_have_count(0)
 
     # 2. Create a webhook to a local receiver.
     page.get_by_role("link", name="New webhook").first.click()

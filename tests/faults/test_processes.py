@@ -19,7 +19,7 @@ from tests.support.waiting import wait_for
 
 
 def _owner_and_webhook(receiver: Receiver) -> tuple[User, int]:
-    owner = users.create_user(f"faults-{time.monotonic_ns()}@example.com", "password123")
+    owner = users.create_user(f"faults-{time.monotonic_ns()}@example.com", "a long password")
     webhook, _ = webhooks.register_webhook(
         owner, webhooks.WebhookInput(name="Fault", url=receiver.url, events=["trade_executed"])
     )

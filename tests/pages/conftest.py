@@ -53,7 +53,7 @@ def csrf_token(client: FlaskClient, page: str = "/sign-in") -> str:
 def sign_in(client: FlaskClient, user: User) -> FlaskClient:
     """Sign in the way Flask-Login remembers a user: the id in the session."""
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     return client
 

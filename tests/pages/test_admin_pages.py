@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import Webhook
+from app.services import users
+from tests.api.conftest import Caller
 from tests.pages.conftest import text
 
 
@@ -51,3 +53,56 @@ def test_admin_disables_and_enables_anyones_webhook(browser, make_webhook):
 def test_admin_link_only_for_admins(browser):
     assert 'href="/admin/"' not in text(browser().get("/webhooks"))
     assert 'href="/admin/"' in text(browser(is_admin=True).get("/webhooks"))
+
+
+def test_an_admins_disable_holds_against_its_owner(app, browser, make_webhook, make_user):
+    user = make_user()
+    owner = Caller(user, users.create_api_token(user), app.test_client())
+    webhook, _ = make_webhook("http://127.0.0.1:9/hook", user=user)
+    admin, page = browser(is_admin=True), browser(user)
+    admin.post(f"/admin/webhooks/{webhook.id}/active", {"active": "0"})
+    why = "Disabled by an admin. Only an admin can enable it again."
+
+    patched = owner.patch(f"/api/webhooks/{webhook.id}", json={"is_active": True, "name": "x"})
+    assert patched.status_code == 409
+    assert patched.get_json()["error"]["message"] == why
+    put = owner.put(
+        f"/api/webhooks/{webhook.id}",
+        json={"name": "x", "url": webhook.url, "events": ["custom"], "is_active": True},
+    )
+    assert put.status_code == 409
+    enabled = page.post(f"/webhooks/{webhook.id}/active", {"active": "1"}, follow_redirects=True)
+    assert why in text(enabled)
+    assert "Only an admin can enable it." in text(page.get("/webhooks"))
+    form = page.post(
+        f"/webhooks/{webhook.id}/edit",
+        {"name": "Mine", "url": webhook.url, "events": ["custom"], "format": "json",
+         "is_active": "y"},
+    )  # fmt: skip
+    assert why in text(form)
+    db.session.rollback()
+    held = db.session.get(Webhook, webhook.id)
+    assert not held.is_active and held.disabled_by_admin and held.name == "Test hook"
+
+    # Other changes are the owner's to make; disabling again changes nothing.
+    renamed = owner.patch(f"/api/webhooks/{webhook.id}", json={"name": "Renamed"})
+    assert renamed.status_code == 200 and renamed.get_json()["disabled_reason"] == (
+        "Disabled by an admin."
+    )
+    assert owner.patch(f"/api/webhooks/{webhook.id}", json={"is_active": False}).status_code == 200
+
+    admin.post(f"/admin/webhooks/{webhook.id}/active", {"active": "1"})
+    owner.patch(f"/api/webhooks/{webhook.id}", json={"is_active": False})
+    again = owner.patch(f"/api/webhooks/{webhook.id}", json={"is_active": True})
+    assert again.status_code == 200 and again.get_json()["is_active"] is True
+
+
+def test_an_admin_disabling_an_already_disabled_webhook_makes_it_hold(browser, make_webhook):
+    webhook, _ = make_webhook("http://127.0.0.1:9/hook")
+    owner = browser(webhook.user)
+    owner.post(f"/webhooks/{webhook.id}/active", {"active": "0"})
+    browser(is_admin=True).post(f"/admin/webhooks/{webhook.id}/active", {"active": "0"})
+    owner.post(f"/webhooks/{webhook.id}/active", {"active": "1"})
+    db.session.rollback()
+    held = db.session.get(Webhook, webhook.id)
+    assert not held.is_active and held.disabled_reason == "Disabled by an admin."

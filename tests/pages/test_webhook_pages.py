@@ -180,6 +180,8 @@ def test_list_shows_each_webhook_escaped(browser, make_webhook):
     me = browser()
     url = "http://127.0.0.1:9/hook?q=<script>alert(1)</script>"
     webhook, _ = make_webhook(url, user=me.user, name=SCRIPT, events=["price_above", "custom"])
+    assert SCRIPT not in webhook.url  # stored percent-encoded; an older version stored it raw:
+    webhook.url = url
     webhooks.set_active(webhook, False, reason=f"Because {SCRIPT}")
     page = text(me.get("/webhooks"))
     assert SCRIPT not in page
@@ -268,3 +270,15 @@ def test_a_url_and_format_that_do_not_match_are_saved_with_advice(browser, monke
     [webhook] = webhooks.list_webhooks(me.user)
     me.post(f"/webhooks/{webhook.id}/edit", form_data(url=discord_url, format="discord"))
     assert "choose the discord format" not in text(me.get(f"/webhooks/{webhook.id}/edit"))
+
+
+def test_pages_show_a_non_ascii_url_decoded_and_test_it(browser, make_webhook):
+    """Stored percent-encoded (tests/security/test_url_normalisation.py), read as typed."""
+    page = browser()
+    webhook, _ = make_webhook("http://127.0.0.1:9/é", user=page.user)
+    listing = text(page.get("/webhooks"))
+    assert "/é" in listing and "%C3%A9" not in listing
+    form = text(page.get(f"/webhooks/{webhook.id}/edit"))
+    assert 'value="http://127.0.0.1:9/é"' in form
+    test = page.post(f"/webhooks/{webhook.id}/test")
+    assert test.status_code == 200

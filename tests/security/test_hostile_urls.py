@@ -21,7 +21,10 @@ NAMES = {
     "ula.example.test": [PUBLIC, "fd12:3456::1"],
     "mapped.example.test": ["::ffff:192.168.0.1"],
     "cgnat.example.test": ["100.100.1.1"],
+    "siit.example.test": ["::ffff:0:808:808"],
 }
+# Four labels of 63 characters: every label valid, the name 255 characters long.
+LONG_NAME = ".".join(["a" * 63] * 4)
 
 # (URL, words the refusal must contain)
 HOSTILE = [
@@ -56,6 +59,10 @@ HOSTILE = [
     ("http://[ff02::1]/hook", "a multicast address"),
     ("http://[2001:db8::1]/hook", "a documentation address"),
     ("http://[fec0::1]/hook", "a site-local address"),
+    ("https://[::ffff:0:7f00:1]/", "an IPv4-translated (SIIT) address"),
+    ("http://[::ffff:0:808:808]/hook", "an IPv4-translated (SIIT) address"),
+    ("http://siit.example.test/hook", "resolves to ::ffff:0:808:808, an IPv4-translated"),
+    (f"http://{LONG_NAME}/hook", "longer than 253 characters"),
     ("http://10.0.0.5/hook", "10.0.0.5 is a private address"),
     ("http://172.16.3.4/hook", "a private address"),
     ("http://192.168.1.1/hook", "a private address"),

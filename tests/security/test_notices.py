@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Webhook, utcnow
-from app.services import events
+from app.services import events, notices, signup
 from tests.support.receiver import Reply
 from tests.support.waiting import wait_for
 
@@ -75,3 +75,25 @@ def test_disabling_sends_the_disabled_notice_not_a_failing_one(
     text = mail.get_payload(decode=True).decode()
     assert f"/webhooks/{webhook.id}/logs" in text
     assert f"flask webhooks enable {webhook.id}" in text
+
+
+def test_no_notice_is_mailed_to_an_address_not_yet_confirmed(make_user, make_webhook, mail_sink):
+    unconfirmed = make_user(verified=False)
+    hidden, _ = make_webhook("http://127.0.0.1:9/hook", user=unconfirmed, name="Unconfirmed")
+    shown, _ = make_webhook("http://127.0.0.1:9/hook", name="Confirmed")
+
+    notices.webhook_disabled(hidden, "HTTP 500")
+    notices.webhook_failing(hidden.id, 1, "HTTP 500")
+    notices.webhook_disabled(shown, "HTTP 500")
+
+    wait_for(lambda: mail_sink.to(shown.user.email))
+    time.sleep(1)  # let a notice that should not exist reach the sink
+    assert mail_sink.to(unconfirmed.email) == []
+    signup.verify_email(
+        signup._signer(signup.VERIFY_SALT).dumps(
+            {"user": unconfirmed.id, "email": unconfirmed.email}
+        )
+    )
+    notices.webhook_disabled(hidden, "HTTP 500")
+    (mail,) = wait_for(lambda: mail_sink.to(unconfirmed.email))
+    assert mail["Subject"] == "Webhook disabled: Unconfirmed"

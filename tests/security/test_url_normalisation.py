@@ -1,0 +1,63 @@
+"""URLs are stored normalised (IDNA host, percent-encoded path and query), sent as stored,
+and shown decoded: a non-ASCII path neither fails the test action nor any delivery."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.domain.urls import display_url, normalise_url
+from app.services import webhooks
+from app.services.delivery import test_send
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("http://127.0.0.1:8000/é?q=ü", "http://127.0.0.1:8000/%C3%A9?q=%C3%BC"),
+        ("https://Bücher.Example/Straße", "https://xn--bcher-kva.example/Stra%C3%9Fe"),
+        ("HTTPS://Hooks.Example.com/A/%41?x=%20", "https://hooks.example.com/A/%41?x=%20"),
+        ("http://[2606:4700::1111]:8080/p", "http://[2606:4700::1111]:8080/p"),
+        ("https://hooks.example.com/a|b^c`d", "https://hooks.example.com/a%7Cb%5Ec%60d"),
+        ("https://hooks.example.com/p#part", "https://hooks.example.com/p"),
+    ],
+)
+def test_urls_are_normalised_once_and_shown_decoded(typed, stored):
+    assert normalise_url(typed) == stored
+    assert normalise_url(stored) == stored
+
+
+def test_display_decodes_letters_but_keeps_escapes_of_ascii_and_controls():
+    assert display_url("https://xn--bcher-kva.example/%C3%A9?q=%C3%BC") == (
+        "https://bücher.example/é?q=ü"
+    )
+    assert display_url("https://h.example/a%2Fb%20c") == "https://h.example/a%2Fb%20c"
+    # U+0085 (NEL) is a control character: left escaped rather than shown.
+    assert display_url("https://h.example/%C2%85") == "https://h.example/%C2%85"
+    assert display_url("https://h.example/%FF") == "https://h.example/%FF"
+
+
+def test_a_non_ascii_path_is_stored_encoded_and_the_test_action_delivers(make_webhook, receiver):
+    webhook, _ = make_webhook(f"{receiver.url.rstrip('/')}/é?q=ü")
+    assert webhook.url.endswith("/%C3%A9?q=%C3%BC")
+
+    result = test_send.test_webhook(webhook)
+
+    assert result["success"] is True and result["status_code"] == 200
+    (request,) = receiver.requests
+    assert request.path == "/hook/é" and request.query == "q=%C3%BC"
+
+
+def test_a_url_stored_before_normalisation_is_still_sent(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url)
+    webhook.url = f"{receiver.url.rstrip('/')}/ü"  # as an older version stored it
+
+    result = test_send.test_webhook(webhook)
+
+    assert result["success"] is True
+    assert receiver.requests[0].path == "/hook/ü"
+
+
+def test_an_edit_normalises_too(make_webhook):
+    webhook, _ = make_webhook("http://127.0.0.1:9/hook")
+    webhooks.update_webhook(webhook, webhooks.WebhookInput(url="http://127.0.0.1:9/ñ"))
+    assert webhook.url == "http://127.0.0.1:9/%C3%B1"
