@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
-from tests.e2e.conftest import csp_violations
-
-
-def serve(application: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, application, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+from tests.e2e.conftest import csp_violations, serve
 
 
 @pytest.fixture
