@@ -54,6 +54,8 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
     # Notices are mailed only to a verified address. Only self-registered users start unverified.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    # The host application's own id for this user, when the user is one of its tenants.
+    external_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
 
     webhooks: Mapped[list[Webhook]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -84,6 +86,19 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class OperatorKey(db.Model):
+    """A key for the host application's backend, acting for any tenant. Only its SHA-256 is kept."""
+
+    __tablename__ = "operator_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Webhook(db.Model):

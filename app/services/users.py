@@ -163,3 +163,8 @@ def revoke_api_token(user: User, token_id: int) -> None:
     if api_token.revoked_at is None:
         api_token.revoked_at = utcnow()
         db.session.commit()
+
+
+def tenant_user(external_id: str) -> User | None:
+    """The user standing for the host application's user `external_id`, if there is one."""
+    return db.session.scalar(sa.select(User).where(User.external_id == external_id))
