@@ -230,6 +230,10 @@ ATTEMPT = strict_object(
         "duration_ms": INTEGER,
         "error": nullable(STRING),
         "response_body": nullable(STRING),
+        "response_headers": {
+            "type": ["object", "null"],
+            "additionalProperties": STRING,
+        },
     }
 )
 
