@@ -120,14 +120,18 @@ def list_webhooks(email: str | None) -> None:
 @click.argument("event_type")
 @click.option("--user", "email", required=True, help="Owner of the event.")
 @click.option("--data", default="{}", show_default=True, help="The event data, a JSON object.")
+@click.option(
+    "--expires-in", type=int, help="Seconds it is worth sending (default: WEBHOOK_EVENT_TTL)."
+)
 @reports_errors
-def trigger(event_type: str, email: str, data: str) -> None:
+def trigger(event_type: str, email: str, data: str, expires_in: int | None) -> None:
     """Fire an event for one owner; prints the event id and the number of deliveries."""
     try:
         parsed = json.loads(data)
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--data") from None
-    triggered = events.trigger_event(users.get_user_by_email(email), event_type, parsed)
+    owner = users.get_user_by_email(email)
+    triggered = events.trigger_event(owner, event_type, parsed, expires_in=expires_in)
     click.echo(f"{triggered.event_id} {triggered.deliveries}")
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from app.domain.catalog import EVENT_VALUES
 from app.domain.secretbox import parse_keys
 
 
@@ -80,6 +81,19 @@ def _delays(name: str, raw: str) -> tuple[int, ...]:
     return tuple(_int(name, part) for part in parts)
 
 
+def _ttls(name: str, raw: str) -> dict[str, int]:
+    """Parse `price_above=900,price_below=900` into seconds per event type."""
+    ttls = {}
+    for part in (part.strip() for part in raw.split(",") if part.strip()):
+        event_type, _, seconds = part.partition("=")
+        event_type = event_type.strip()
+        if event_type not in EVENT_VALUES:
+            known = ", ".join(sorted(EVENT_VALUES))
+            raise ConfigError(f"{name}: unknown event type {event_type!r}; use one of: {known}")
+        ttls[event_type] = _int(name, seconds.strip(), minimum=1)
+    return ttls
+
+
 def _rate(name: str, raw: str) -> tuple[int, int]:
     """Parse `10/minute` into (10, 60)."""
     periods = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -105,6 +119,8 @@ def _secret_key(raw: str) -> str:
 
 
 REGISTRATION_MODES = ("open", "invite", "closed")
+# A price alert is worth little after 15 minutes; trades and dividends never expire by default.
+DEFAULT_EVENT_TTL = "price_above=900,price_below=900"
 # A CSP source expression for an origin: scheme, host (a leading `*.` allowed), optional port.
 _ORIGIN = re.compile(r"^https?://(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:[0-9]{1,5})?$")
 
@@ -212,6 +228,9 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         "WEBHOOK_ENCRYPTION_KEY": encryption_key,
         "WEBHOOK_RETRY_DELAYS": _delays(
             "WEBHOOK_RETRY_DELAYS", get("WEBHOOK_RETRY_DELAYS", "60,300,900")
+        ),
+        "WEBHOOK_EVENT_TTL": _ttls(
+            "WEBHOOK_EVENT_TTL", get("WEBHOOK_EVENT_TTL", DEFAULT_EVENT_TTL)
         ),
         "WEBHOOK_FAILURE_THRESHOLD": _int(
             "WEBHOOK_FAILURE_THRESHOLD", get("WEBHOOK_FAILURE_THRESHOLD", "10"), minimum=1

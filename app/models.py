@@ -203,6 +203,9 @@ class Delivery(db.Model):
     # has a place in, when the endpoint's limit postponed it (app/services/delivery_rate.py).
     rate_window: Mapped[int | None] = mapped_column(sa.BigInteger)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # After this the delivery is worth nothing (a stale price): it ends `expired`, unsent.
+    # A redelivery asked for by hand has none.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -32,6 +32,7 @@ def test_defaults_follow_the_contract(tmp_path, monkeypatch):
     assert settings["WEBHOOK_LOG_RETENTION_DAYS"] == 30
     assert settings["WEBHOOK_REQUIRE_HTTPS"] is True
     assert settings["WEBHOOK_ALLOW_PRIVATE_TARGETS"] is False
+    assert settings["WEBHOOK_EVENT_TTL"] == {"price_above": 900, "price_below": 900}
     assert settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert settings["CELERY_BROKER_URL"].startswith("filesystem://")
 
@@ -50,6 +51,9 @@ def test_defaults_follow_the_contract(tmp_path, monkeypatch):
         ("SIGNALPOST_REGISTRATION", "sometimes", "SIGNALPOST_REGISTRATION must be one of open"),
         ("SIGNALPOST_FRAME_ANCESTORS", "'self'; script-src *", "SIGNALPOST_FRAME_ANCESTORS must"),
         ("SIGNALPOST_SECURE_COOKIES", "maybe", "SIGNALPOST_SECURE_COOKIES must be true or false"),
+        ("WEBHOOK_EVENT_TTL", "price=900", "WEBHOOK_EVENT_TTL: unknown event type 'price'"),
+        ("WEBHOOK_EVENT_TTL", "price_above=0", "WEBHOOK_EVENT_TTL must be at least 1"),
+        ("WEBHOOK_EVENT_TTL", "price_above", "WEBHOOK_EVENT_TTL must be a whole number"),
     ],
 )
 def test_bad_values_are_refused_by_name(tmp_path, name, value, message):

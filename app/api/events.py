@@ -26,5 +26,7 @@ def fire_event() -> ResponseReturnValue:
     """Queue one delivery to each of your active webhooks subscribed to the event type; other
     users' webhooks are never involved. `deliveries` says how many. Rate-limited per user."""
     body = json_object(schemas.EVENT_INPUT)
-    triggered = events.trigger_event(caller(), body["event"], body["data"])
+    triggered = events.trigger_event(
+        caller(), body["event"], body["data"], expires_in=body.get("expires_in")
+    )
     return {"id": triggered.event_id, "deliveries": triggered.deliveries}, 202

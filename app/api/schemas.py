@@ -19,6 +19,7 @@ from app.domain.catalog import EVENT_VALUES, TEST_EVENT
 from app.domain.formats import FORMATS
 from app.domain.status import DeliveryStatus
 from app.domain.urls import MAX_URL_LENGTH
+from app.services.events import MAX_EXPIRES_IN
 from app.services.webhooks import NAME_MAX_LENGTH, NAME_REFUSED_CATEGORIES
 
 Schema = dict[str, Any]
@@ -136,7 +137,16 @@ EVENT_INPUT = strict_object(
             "description": "Any JSON object; at most WEBHOOK_MAX_PAYLOAD_BYTES (default 262144) "
             "as compact UTF-8 JSON.",
         },
-    }
+        "expires_in": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_EXPIRES_IN,
+            "description": "Seconds the event is worth delivering; a delivery not sent by then "
+            "ends `expired`, never sent late and not a failure. Default: WEBHOOK_EVENT_TTL for "
+            "the type (price alerts 900), else never.",
+        },
+    },
+    required=["event", "data"],
 )
 
 REPLAY_INPUT = strict_object(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +17,9 @@ from app.extensions import db
 from app.models import Delivery, Event, Subscription, User, UTCDateTime, Webhook, utcnow
 from app.services import connections, queue
 from app.services.errors import PayloadTooLarge, ValidationError
+
+# The longest time to live an event may ask for; longer is as good as none.
+MAX_EXPIRES_IN = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ def _fan_out_statement() -> sa.Insert:
             now,
             now,
             now,
+            sa.bindparam("expires_at", type_=UTCDateTime),
         )
         .join(Webhook, Webhook.id == Subscription.webhook_id)
         .where(
@@ -76,7 +81,7 @@ def _fan_out_statement() -> sa.Insert:
         )
     )
     columns = ["webhook_id", "event_id", "status", "attempts", "next_attempt_at"]
-    columns += ["created_at", "updated_at"]
+    columns += ["created_at", "updated_at", "expires_at"]
     return sa.insert(table).from_select(columns, subscribed).returning(table.c.id)
 
 
@@ -93,19 +98,42 @@ _FAN_OUT = _fan_out_statement()
 _STORE = _FAN_OUT.add_cte(_INSERT_EVENT.cte("event"))
 
 
-def trigger_event(owner: User, event_type: str, data: dict[str, Any]) -> Triggered:
+def time_to_live(event_type: str, expires_in: Any = None) -> timedelta | None:
+    """How long the event's deliveries are worth sending: `expires_in` seconds when given,
+    else WEBHOOK_EVENT_TTL's default for the type; None when they never expire."""
+    if expires_in is None:
+        seconds = current_app.config["WEBHOOK_EVENT_TTL"].get(event_type)
+        return None if seconds is None else timedelta(seconds=seconds)
+    if isinstance(expires_in, float) and expires_in.is_integer():
+        expires_in = int(expires_in)
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int):
+        raise ValidationError.from_fields({"expires_in": ["Must be a whole number of seconds."]})
+    if not 1 <= expires_in <= MAX_EXPIRES_IN:
+        raise ValidationError.from_fields(
+            {"expires_in": [f"Must be between 1 and {MAX_EXPIRES_IN} seconds (30 days)."]}
+        )
+    return timedelta(seconds=expires_in)
+
+
+def trigger_event(
+    owner: User, event_type: str, data: dict[str, Any], *, expires_in: int | None = None
+) -> Triggered:
     """Store the event and one delivery per subscribed webhook in one transaction, then queue.
 
-    Events are scoped to their owner: nobody else's webhooks are ever looked at.
+    Events are scoped to their owner: nobody else's webhooks are ever looked at. A delivery
+    not sent within the event's time to live (`time_to_live`) ends `expired`, unsent.
     """
     validate_event(event_type, data)
+    ttl = time_to_live(event_type, expires_in)
     event_id = new_event_id()
+    now = utcnow()
     parameters = {
         "event_id": event_id,
         "owner_id": owner.id,
         "event_type": event_type,
         "data": data,
-        "now": utcnow(),
+        "now": now,
+        "expires_at": None if ttl is None else now + ttl,
     }
     if connections.on_postgres():
         with connections.autocommit() as connection:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 
@@ -43,8 +43,12 @@ def attempt_delivery(delivery_id: int) -> Outcome:
         settle(claimed.id, status=DeliveryStatus.SKIPPED, error=reason, lease_until=None)
         _report(claimed, DeliveryStatus.SKIPPED, claimed.attempts, reason="webhook disabled")
         return Outcome(DeliveryStatus.SKIPPED)
+    if _expired(claimed, utcnow()):
+        return _expire(claimed)
     postponed = delivery_rate.acquire(claimed.webhook_id, claimed.rate_window)
     if postponed is not None:
+        if _expired(claimed, utcnow() + timedelta(seconds=postponed.wait)):
+            return _expire(claimed)
         return _postpone(claimed, postponed)
     sent = send(claimed.outgoing)
     result = sent.result
@@ -58,6 +62,8 @@ def attempt_delivery(delivery_id: int) -> Outcome:
         )
     )
     status = status_after(result.status_code, delay)
+    if delay is not None and _expired(claimed, utcnow() + timedelta(seconds=delay)):
+        status, delay = DeliveryStatus.EXPIRED, None  # the retry would come too late
     if not record(claimed, sent, status, delay, counted=True):
         log.info(
             "delivery=%s webhook=%s was deleted while being sent", claimed.id, claimed.webhook_id
@@ -73,6 +79,18 @@ def attempt_delivery(delivery_id: int) -> Outcome:
         error=result.error,
     )
     return Outcome(status, delay)
+
+
+def _expired(claimed: Claimed, moment: datetime) -> bool:
+    return claimed.expires_at is not None and moment >= claimed.expires_at
+
+
+def _expire(claimed: Claimed) -> Outcome:
+    """Past its time to live before it could be sent: it ends unsent, and is no failure."""
+    error = f"Expired at {claimed.expires_at:%Y-%m-%d %H:%M:%S} UTC before it could be sent."
+    settle(claimed.id, status=DeliveryStatus.EXPIRED, error=error, lease_until=None)
+    _report(claimed, DeliveryStatus.EXPIRED, claimed.attempts, reason="expired")
+    return Outcome(DeliveryStatus.EXPIRED)
 
 
 def _postpone(claimed: Claimed, postponed: delivery_rate.Postponed) -> Outcome:
