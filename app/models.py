@@ -118,6 +118,8 @@ class Webhook(db.Model):
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # An admin's disable holds until an admin lifts it: its owner cannot enable it again.
     disabled_by_admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # One delivery at a time, in the order the events were fired (services/delivery/ordering.py).
+    ordered: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     last_triggered: Mapped[datetime | None] = mapped_column(UTCDateTime)
     success_count: Mapped[int] = mapped_column(default=0)
     failure_count: Mapped[int] = mapped_column(default=0)
@@ -206,6 +208,8 @@ class Delivery(db.Model):
     # After this the delivery is worth nothing (a stale price): it ends `expired`, unsent.
     # A redelivery asked for by hand has none.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # For an ordered webhook: the earlier delivery this one waits for.
+    waiting_behind: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

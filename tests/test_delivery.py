@@ -424,3 +424,39 @@ def unqueued_delivery(webhook: Webhook, **columns) -> int:
     db.session.add_all([event, delivery])
     db.session.commit()
     return delivery.id
+
+
+def test_an_ordered_webhook_gets_one_delivery_at_a_time_in_firing_order(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url, events=["trade_executed", "position_added"])
+    webhook.ordered = True
+    db.session.commit()
+    receiver.reply(Reply(503, "busy"))  # the first event needs a retry; the others wait for it
+
+    fired = [
+        events.trigger_event(webhook.user, event_type, {"n": n}).event_id
+        for n, event_type in enumerate(["trade_executed", "position_added", "trade_executed"])
+    ]
+
+    wait_for(lambda: finished(webhook.id, count=3))
+    sent = [request.headers["X-Webhook-Id"] for request in receiver.requests]
+    assert sent == [fired[0], fired[0], fired[1], fired[2]]
+
+
+def test_a_delivery_of_an_ordered_webhook_waits_behind_an_earlier_open_one(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url)
+    webhook.ordered = True
+    db.session.commit()
+    first = unqueued_delivery(webhook)
+    second = unqueued_delivery(webhook)
+
+    outcome = attempt.attempt_delivery(second)
+
+    assert outcome.status == DeliveryStatus.PENDING and outcome.retry_in is not None
+    row = db.session.get(Delivery, second)
+    assert row.waiting_behind == first and row.status == DeliveryStatus.PENDING
+    assert receiver.requests == []
+    assert attempt.attempt_delivery(first).status == DeliveryStatus.SUCCEEDED
+    db.session.expire_all()
+    done = wait_for(lambda: finished(webhook.id, count=2))
+    assert [row.status for row in done] == [DeliveryStatus.SUCCEEDED] * 2
+    assert done[1].waiting_behind is None

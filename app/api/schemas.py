@@ -270,6 +270,10 @@ LOG_ENTRY = strict_object(
         "duration_ms": nullable(INTEGER),
         "error": nullable(STRING),
         "next_attempt_at": nullable(TIMESTAMP),
+        "waiting_behind": {
+            **nullable(INTEGER),
+            "description": "An ordered webhook's earlier delivery (its id) this one waits for.",
+        },
         "created_at": TIMESTAMP,
         "attempt_log": {"type": "array", "items": ATTEMPT},
     }

@@ -31,6 +31,7 @@ class Claimed:
     expires_at: datetime | None  # when it is no longer worth sending
     webhook_id: int
     webhook_active: bool
+    ordered: bool
     disabled_reason: str | None
     outgoing: Outgoing
 
@@ -53,6 +54,7 @@ _CLAIMED_COLUMNS = (
     _deliveries.c.webhook_id,
     _deliveries.c.event_id,
     _webhooks.c.is_active,
+    _webhooks.c.ordered,
     _webhooks.c.disabled_reason,
     _webhooks.c.url,
     _webhooks.c.format,
@@ -116,6 +118,7 @@ def claim(delivery_id: int) -> Claimed | None:
         expires_at=row.expires_at,
         webhook_id=row.webhook_id,
         webhook_active=row.is_active,
+        ordered=row.ordered,
         disabled_reason=row.disabled_reason,
         outgoing=Outgoing(
             url=row.url,

@@ -46,6 +46,7 @@ _deliveries_update = (
         ),
         lease_until=None,
         rate_window=None,  # its place, if it had one, is used
+        waiting_behind=None,
         updated_at=_now,
     )
 )
