@@ -34,6 +34,7 @@ def test_defaults_follow_the_contract(tmp_path, monkeypatch):
     assert settings["WEBHOOK_ALLOW_PRIVATE_TARGETS"] is False
     assert settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert settings["CELERY_BROKER_URL"].startswith("filesystem://")
+    assert settings["SIGN_IN_LINK_TTL"] == 300
 
 
 @pytest.mark.parametrize(
@@ -50,6 +51,9 @@ def test_defaults_follow_the_contract(tmp_path, monkeypatch):
         ("SIGNALPOST_REGISTRATION", "sometimes", "SIGNALPOST_REGISTRATION must be one of open"),
         ("SIGNALPOST_FRAME_ANCESTORS", "'self'; script-src *", "SIGNALPOST_FRAME_ANCESTORS must"),
         ("SIGNALPOST_SECURE_COOKIES", "maybe", "SIGNALPOST_SECURE_COOKIES must be true or false"),
+        ("SIGNALPOST_SIGN_IN_LINK_TTL", "0", "SIGNALPOST_SIGN_IN_LINK_TTL must be at least 1"),
+        ("SIGNALPOST_SIGN_IN_LINK_TTL", "5m", "SIGNALPOST_SIGN_IN_LINK_TTL must be a whole number"),
+        ("SIGNALPOST_SIGN_IN_LINK_TTL", "3601", "SIGNALPOST_SIGN_IN_LINK_TTL must be at most"),
     ],
 )
 def test_bad_values_are_refused_by_name(tmp_path, name, value, message):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
@@ -11,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from app.auth import bp
 from app.auth.forms import RegisterForm, SignInForm, TokenForm
+from app.domain.local_paths import local_path
 from app.extensions import limiter
 from app.request_limits import REGISTER_LIMIT, SIGN_IN_LIMIT, VERIFY_RESEND_LIMIT, user_key
 from app.security_headers import shows_secret
@@ -23,16 +22,6 @@ FAILED_SIGN_IN = 401
 
 def _home() -> Response:
     return redirect(url_for("webhooks.index"))
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: `next` must never send a user to another host."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -97,7 +86,7 @@ def sign_in() -> ResponseReturnValue:
         user = users.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("webhooks.index"))
+            return redirect(local_path(request.args.get("next")) or url_for("webhooks.index"))
         form.form_errors.append("That email and password do not match an account.")
         return render_template("auth/sign_in.html", form=form), FAILED_SIGN_IN
     return render_template("auth/sign_in.html", form=form)
