@@ -3,7 +3,8 @@ operator key; and tenants kept apart exactly as users are."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from app.models import (
     Subscription,
     User,
     Webhook,
+    utcnow,
 )
 from app.services import users
 from tests.api.conftest import error_of
@@ -279,3 +281,28 @@ def test_acting_as_a_tenant_is_that_tenants_own_access(operator, two_tenants):
     fired = operator.call("POST", "/api/events", tenant=b, json={"event": "custom", "data": {}})
     assert fired.get_json()["deliveries"] == 1
     assert operator.call("DELETE", base, tenant=b).status_code == 204
+
+
+def test_a_sign_in_link_is_made_for_the_tenant_and_never_cached(app, operator, new_tenant_id):
+    tenant_id = new_tenant_id()
+    operator.put_tenant(tenant_id)
+    made = operator.call(
+        "POST", f"/api/tenants/{tenant_id}/sign-in-link", json={"return_to": "/webhooks/new"}
+    )
+    assert made.status_code == 201, made.get_json()
+    assert made.headers["Cache-Control"] == "no-store"
+    body = made.get_json()
+    assert set(body) == {"url", "expires_at"}
+    assert body["url"].startswith(app.config["BASE_URL"].rstrip("/") + "/sign-in/link/")
+    remaining = datetime.fromisoformat(body["expires_at"]) - utcnow()
+    assert timedelta(seconds=295) < remaining <= timedelta(seconds=300)
+
+    browser = app.test_client()
+    opened = browser.get(urlsplit(body["url"]).path)
+    assert opened.status_code == 302 and opened.headers["Location"] == "/webhooks/new"
+    assert users.tenant_user(tenant_id).email in browser.get("/webhooks").get_data(as_text=True)
+
+    plain = operator.call("POST", f"/api/tenants/{tenant_id}/sign-in-link", json={})
+    assert plain.status_code == 201
+    wrong = operator.call("POST", f"/api/tenants/{tenant_id}/sign-in-link", json={"return_to": 1})
+    assert wrong.status_code == 422 and "return_to" in error_of(wrong)["fields"]
