@@ -54,7 +54,7 @@ def document(
     `ok` maps success statuses to a body schema (None: no body). `errors` lists the error
     statuses beyond those implied: 401 unless public, 400/413/422 with a body, 422 with a
     query, 404 with a path parameter, 403 for an operator view. `path` gives path parameters
-    a schema of their own, where their converter says too little.
+    a schema of their own, where their converter says too little (422 when one does not fit).
     """
 
     def decorate(view: F) -> F:
@@ -64,7 +64,8 @@ def document(
             summary,
             view.__doc__,
             ok,
-            errors,
+            # A path parameter with a schema of its own is a 422 when it does not fit it.
+            (*errors, 422) if path else errors,
             body=body,
             query=query,
             public=public,
