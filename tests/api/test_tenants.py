@@ -3,6 +3,7 @@ operator key; and tenants kept apart exactly as users are."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -21,7 +22,8 @@ from app.models import (
     Webhook,
     utcnow,
 )
-from app.services import users
+from app.services import tenants, users
+from app.services.tenants import TenantInput
 from tests.api.conftest import error_of
 from tests.support.waiting import wait_for
 
@@ -306,3 +308,34 @@ def test_a_sign_in_link_is_made_for_the_tenant_and_never_cached(app, operator, n
     assert plain.status_code == 201
     wrong = operator.call("POST", f"/api/tenants/{tenant_id}/sign-in-link", json={"return_to": 1})
     assert wrong.status_code == 422 and "return_to" in error_of(wrong)["fields"]
+
+
+def test_concurrent_puts_of_one_new_tenant_make_it_once(app, ctx, new_tenant_id):
+    """Each PUT in a thread and a database connection of its own, released together."""
+    tenant_id = new_tenant_id()
+    racers = 4
+    start = threading.Barrier(racers)
+    created: list[bool] = []
+
+    def put() -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                email = f"{tenant_id}@host.example"
+                created.append(tenants.put_tenant(tenant_id, TenantInput(email=email))[1])
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=put) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(created) == [False] * (racers - 1) + [True]
+    db.session.rollback()
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(User).where(User.external_id == tenant_id)
+        )
+        == 1
+    )
