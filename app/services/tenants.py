@@ -79,16 +79,16 @@ def put_tenant(external_id: str, data: TenantInput) -> tuple[User, bool]:
             email_verified_at=utcnow(),
         )
         db.session.add(user)
-    if _email_owner(email) not in (None, user.id):
-        db.session.rollback()
-        raise _email_taken(email)
-    user.email = email
-    if name is not None:
-        user.name = name or None
     try:
+        if _email_owner(email) not in (None, user.id):
+            raise _email_taken(email)
+        user.email = email
+        if name is not None:
+            user.name = name or None
         db.session.commit()
-    except sa.exc.IntegrityError:
-        # Another request took the address, or made this very tenant, in the meantime.
+    except (Conflict, sa.exc.IntegrityError):
+        # Another request took the address, or made this very tenant, in the meantime: then
+        # this one is an update of it.
         db.session.rollback()
         if created and users.tenant_user(external_id) is not None:
             return put_tenant(external_id, data)[0], False
