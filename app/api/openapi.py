@@ -186,7 +186,8 @@ def build() -> dict[str, Any]:
         "info": {
             "title": "Signalpost API",
             "version": __version__,
-            "description": "Manage webhooks and fire events. Errors are "
+            "description": "Manage webhooks and fire events; with an operator key, tenants "
+            "(docs/host-integration.md). Errors are "
             '`{"error": {"code", "message", "fields"?}}`. See docs/api.md.',
         },
         "paths": paths,
