@@ -135,6 +135,20 @@ def _origins(name: str, raw: str) -> tuple[str, ...]:
     return origins
 
 
+# A sign-in link is as good as a password while it lives: an hour at most.
+MAX_SIGN_IN_LINK_TTL = 3600
+
+
+def _sign_in_link_ttl(raw: str) -> int:
+    seconds = _int("SIGNALPOST_SIGN_IN_LINK_TTL", raw, minimum=1)
+    if seconds > MAX_SIGN_IN_LINK_TTL:
+        raise ConfigError(
+            f"SIGNALPOST_SIGN_IN_LINK_TTL must be at most {MAX_SIGN_IN_LINK_TTL} seconds, "
+            f"not {seconds}"
+        )
+    return seconds
+
+
 def _choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
     value = raw.strip().lower()
     if value not in choices:
@@ -259,6 +273,7 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         "MAIL_PASSWORD": get("MAIL_PASSWORD", "") or None,
         "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "signalpost@localhost"),
         "BASE_URL": base_url,
+        "SIGN_IN_LINK_TTL": _sign_in_link_ttl(get("SIGNALPOST_SIGN_IN_LINK_TTL", "300")),
         "TESTING": _bool("TESTING", str(env.get("TESTING", "false"))),
     }
     # Largest request body: event data may arrive \u-escaped (up to three times its UTF-8 size)

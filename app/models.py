@@ -56,6 +56,8 @@ class User(UserMixin, db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     # The host application's own id for this user, when the user is one of its tenants.
     external_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
+    # The name the host application knows its tenant by; other users have none.
+    name: Mapped[str | None] = mapped_column(sa.String(100))
 
     webhooks: Mapped[list[Webhook]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -99,6 +101,21 @@ class OperatorKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInLink(db.Model):
+    """A single-use link that signs a tenant into the pages. Only its token's SHA-256 is kept."""
+
+    __tablename__ = "sign_in_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # A path on Signalpost, checked when the link was made; None lands on the webhook list.
+    return_to: Mapped[str | None] = mapped_column(sa.String(2048))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Webhook(db.Model):

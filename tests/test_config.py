@@ -35,6 +35,7 @@ def test_defaults_follow_the_contract(tmp_path, monkeypatch):
     assert settings["WEBHOOK_EVENT_TTL"] == {"price_above": 900, "price_below": 900}
     assert settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert settings["CELERY_BROKER_URL"].startswith("filesystem://")
+    assert settings["SIGN_IN_LINK_TTL"] == 300
 
 
 @pytest.mark.parametrize(
@@ -54,6 +55,9 @@ def test_defaults_follow_the_contract(tmp_path, monkeypatch):
         ("WEBHOOK_EVENT_TTL", "price=900", "WEBHOOK_EVENT_TTL: unknown event type 'price'"),
         ("WEBHOOK_EVENT_TTL", "price_above=0", "WEBHOOK_EVENT_TTL must be at least 1"),
         ("WEBHOOK_EVENT_TTL", "price_above", "WEBHOOK_EVENT_TTL must be a whole number"),
+        ("SIGNALPOST_SIGN_IN_LINK_TTL", "0", "SIGNALPOST_SIGN_IN_LINK_TTL must be at least 1"),
+        ("SIGNALPOST_SIGN_IN_LINK_TTL", "5m", "SIGNALPOST_SIGN_IN_LINK_TTL must be a whole number"),
+        ("SIGNALPOST_SIGN_IN_LINK_TTL", "3601", "SIGNALPOST_SIGN_IN_LINK_TTL must be at most"),
     ],
 )
 def test_bad_values_are_refused_by_name(tmp_path, name, value, message):

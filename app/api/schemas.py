@@ -173,6 +173,40 @@ REPLAY_INPUT = strict_object(
     required=["since"],
 )
 
+TENANT_INPUT = strict_object(
+    {
+        "email": {
+            "type": "string",
+            "description": "The tenant's address, as for any user (stored lower-case). One "
+            "already used by another user is a 409.",
+        },
+        "name": {
+            "type": "string",
+            "description": f"At most {NAME_MAX_LENGTH} characters; left as it is when omitted, "
+            'cleared by "".',
+        },
+    },
+    required=["email"],
+)
+SIGN_IN_LINK_INPUT = strict_object(
+    {
+        "return_to": {
+            "type": "string",
+            "description": "Where the link lands, a path on Signalpost such as /webhooks; "
+            "anything else (another site, //host) lands on the webhook list.",
+        }
+    },
+    required=[],
+)
+
+# --- path parameters ------------------------------------------------------------------------
+
+EXTERNAL_ID: Schema = {
+    "type": "string",
+    "pattern": r"^[A-Za-z0-9._:-]{1,64}$",
+    "description": "The host application's id for its user; anything else is a 422.",
+}
+
 # --- query parameters -----------------------------------------------------------------------
 
 LOG_QUERY: dict[str, Schema] = {
@@ -294,6 +328,20 @@ EVENT_CATALOG = strict_object(
             "type": "array",
             "items": strict_object({"value": STRING, "label": STRING, "description": STRING}),
         }
+    }
+)
+TENANT = strict_object(
+    {
+        "id": {**STRING, "description": "The external id."},
+        "email": STRING,
+        "name": nullable(STRING),
+        "created_at": TIMESTAMP,
+    }
+)
+SIGN_IN_LINK = strict_object(
+    {
+        "url": {**STRING, "description": "Single use; redirect the tenant's browser to it."},
+        "expires_at": TIMESTAMP,
     }
 )
 TRIGGERED = strict_object({"id": STRING, "deliveries": INTEGER})
