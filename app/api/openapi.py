@@ -42,6 +42,8 @@ def document(
     errors: tuple[int, ...] = (),
     body: Schema | None = None,
     query: dict[str, Schema] | None = None,
+    headers: dict[str, Schema] | None = None,
+    ok_headers: dict[str, Schema] | None = None,
     public: bool = False,
     tag: str = "webhooks",
 ) -> Callable[[F], F]:
@@ -49,13 +51,23 @@ def document(
 
     `ok` maps success statuses to a body schema (None: no body). `errors` lists the error
     statuses beyond those implied: 401 unless public, 400/413/422 with a body, 422 with a
-    query, 404 with a path parameter.
+    query or request headers, 404 with a path parameter. `headers` are optional request
+    headers; `ok_headers` are optional headers of the success responses.
     """
 
     def decorate(view: F) -> F:
         view.api_public = public  # type: ignore[attr-defined]
         view.api_operation = operation(  # type: ignore[attr-defined]
-            summary, view.__doc__, ok, errors, body=body, query=query, public=public, tag=tag
+            summary,
+            view.__doc__,
+            ok,
+            errors,
+            body=body,
+            query=query,
+            headers=headers,
+            ok_headers=ok_headers,
+            public=public,
+            tag=tag,
         )
         return view
 
@@ -70,6 +82,8 @@ def operation(
     *,
     body: Schema | None = None,
     query: dict[str, Schema] | None = None,
+    headers: dict[str, Schema] | None = None,
+    ok_headers: dict[str, Schema] | None = None,
     public: bool = False,
     tag: str = "webhooks",
 ) -> dict[str, Any]:
@@ -77,7 +91,7 @@ def operation(
     implied = (
         ((401,) if not public else ())
         + ((400, 413, 422) if body is not None else ())
-        + ((422,) if query else ())
+        + ((422,) if query or headers else ())
     )
     statuses.update({status: schemas.ERROR for status in (*implied, *errors)})
     operation: dict[str, Any] = {
@@ -87,6 +101,10 @@ def operation(
             str(status): _response(status, schema) for status, schema in statuses.items()
         },
     }
+    for status in ok if ok_headers else ():
+        operation["responses"][str(status)]["headers"] = {
+            name: {"required": False, "schema": schema} for name, schema in ok_headers.items()
+        }
     if doc:
         operation["description"] = " ".join(doc.split())
     if public:
@@ -96,11 +114,13 @@ def operation(
             "required": True,
             "content": {"application/json": {"schema": body}},
         }
-    if query:
-        operation["parameters"] = [
-            {"name": name, "in": "query", "required": False, "schema": schema}
-            for name, schema in query.items()
-        ]
+    parameters = [
+        {"name": name, "in": where, "required": False, "schema": schema}
+        for where, described in (("query", query), ("header", headers))
+        for name, schema in (described or {}).items()
+    ]
+    if parameters:
+        operation["parameters"] = parameters
     return operation
 
 

@@ -13,15 +13,29 @@ from app.domain.catalog import EVENT_VALUES
 from app.domain.payload import data_size
 from app.domain.status import DeliveryStatus
 from app.extensions import db
-from app.models import Delivery, Event, Subscription, User, UTCDateTime, Webhook, utcnow
-from app.services import connections, queue
+from app.models import (
+    Delivery,
+    Event,
+    IdempotencyKey,
+    Subscription,
+    User,
+    UTCDateTime,
+    Webhook,
+    utcnow,
+)
+from app.services import connections, idempotency, queue
 from app.services.errors import PayloadTooLarge, ValidationError
+
+# Tries at storing a keyed event: a conflict frees the key only when the row it met has expired
+# (deleted, then tried again) or vanished with a transaction that rolled back.
+KEYED_TRIES = 3
 
 
 @dataclass(frozen=True)
 class Triggered:
     event_id: str
     deliveries: int
+    replayed: bool = False  # the first answer to this idempotency key, given again
 
 
 def new_event_id() -> str:
@@ -91,28 +105,97 @@ _INSERT_EVENT = sa.insert(Event.__table__).values(
 _FAN_OUT = _fan_out_statement()
 # PostgreSQL: the event and its deliveries in one statement, the event as a data-modifying CTE.
 _STORE = _FAN_OUT.add_cte(_INSERT_EVENT.cte("event"))
+_KEY_COLUMNS = ["user_id", "key", "fingerprint", "event_id", "deliveries", "created_at"]
+_KEY_VALUES = (
+    sa.bindparam("owner_id"),
+    sa.bindparam("key", type_=sa.String),
+    sa.bindparam("fingerprint", type_=sa.String),
+    sa.bindparam("event_id", type_=sa.String),
+)
 
 
-def trigger_event(owner: User, event_type: str, data: dict[str, Any]) -> Triggered:
+def _store_keyed_statement() -> sa.Select:
+    """PostgreSQL: the event, its deliveries and its idempotency key in one statement.
+
+    The key's row counts the deliveries as they are written. A key already taken fails the
+    whole statement, so nothing of the event is stored; a key being taken by a transaction
+    still open makes it wait for that one's outcome.
+    """
+    fanned = _FAN_OUT.cte("fanned")
+    count = sa.select(sa.func.count()).select_from(fanned).scalar_subquery()
+    key = sa.insert(IdempotencyKey.__table__).from_select(
+        _KEY_COLUMNS, sa.select(*_KEY_VALUES, count, sa.bindparam("now", type_=UTCDateTime))
+    )
+    return sa.select(fanned.c.id).add_cte(_INSERT_EVENT.cte("event")).add_cte(key.cte("keyed"))
+
+
+_STORE_KEYED = _store_keyed_statement()
+_INSERT_KEY = sa.insert(IdempotencyKey.__table__).values(
+    dict(
+        zip(
+            _KEY_COLUMNS,
+            (*_KEY_VALUES, sa.bindparam("deliveries"), sa.bindparam("now", type_=UTCDateTime)),
+            strict=True,
+        )
+    )
+)
+
+
+def trigger_event(
+    owner: User,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    idempotency_key: str | None = None,
+) -> Triggered:
     """Store the event and one delivery per subscribed webhook in one transaction, then queue.
 
-    Events are scoped to their owner: nobody else's webhooks are ever looked at.
+    Events are scoped to their owner: nobody else's webhooks are ever looked at. With an
+    idempotency key, a repeat of the same request by the same owner within 24 hours answers
+    the first answer (`replayed`) and stores and delivers nothing; the same key with another
+    request raises `IdempotencyKeyReused`.
     """
     validate_event(event_type, data)
+    if idempotency_key is None:
+        return _store(owner.id, event_type, data, None)
+    keyed = {
+        "key": idempotency.check_key(idempotency_key),
+        "fingerprint": idempotency.fingerprint({"event": event_type, "data": data}),
+    }
+    for _ in range(KEYED_TRIES):
+        try:
+            return _store(owner.id, event_type, data, keyed)
+        except sa.exc.IntegrityError:
+            db.session.rollback()
+        first = idempotency.earlier_use(owner.id, keyed["key"], keyed["fingerprint"], utcnow())
+        if first is not None:
+            return Triggered(*first, replayed=True)
+    raise idempotency.IdempotencyKeyInProgress(
+        "A request with this Idempotency-Key is still being handled; try again shortly."
+    )
+
+
+def _store(
+    owner_id: int, event_type: str, data: dict[str, Any], keyed: dict[str, str] | None
+) -> Triggered:
     event_id = new_event_id()
     parameters = {
         "event_id": event_id,
-        "owner_id": owner.id,
+        "owner_id": owner_id,
         "event_type": event_type,
         "data": data,
         "now": utcnow(),
+        **(keyed or {}),
     }
     if connections.on_postgres():
         with connections.autocommit() as connection:
-            delivery_ids = list(connection.scalars(_STORE, parameters))
+            statement = _STORE if keyed is None else _STORE_KEYED
+            delivery_ids = list(connection.scalars(statement, parameters))
     else:
         db.session.execute(_INSERT_EVENT, parameters)
         delivery_ids = list(db.session.scalars(_FAN_OUT, parameters))
+        if keyed is not None:
+            db.session.execute(_INSERT_KEY, {**parameters, "deliveries": len(delivery_ids)})
         db.session.commit()
     queue.enqueue_fan_out(delivery_ids)
     return Triggered(event_id, len(delivery_ids))
