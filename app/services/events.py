@@ -175,6 +175,14 @@ def trigger_event(
     )
 
 
+def fire_own_event(owner: User, event_type: str, data: dict[str, Any]) -> Triggered:
+    """An event of Signalpost's own (app/services/operator_notices.py), by the same path.
+
+    Its types are not the catalog's, which is what users may fire and subscribe to.
+    """
+    return _store(owner.id, event_type, data, None)
+
+
 def _store(
     owner_id: int, event_type: str, data: dict[str, Any], keyed: dict[str, str] | None
 ) -> Triggered:

@@ -31,6 +31,7 @@ class Claimed:
     webhook_id: int
     webhook_active: bool
     disabled_reason: str | None
+    webhook_system: bool  # the operator notices' own webhook
     outgoing: Outgoing
 
 
@@ -52,6 +53,7 @@ _CLAIMED_COLUMNS = (
     _deliveries.c.event_id,
     _webhooks.c.is_active,
     _webhooks.c.disabled_reason,
+    _webhooks.c.is_system,
     _webhooks.c.url,
     _webhooks.c.format,
     _webhooks.c.secret_encrypted,
@@ -114,6 +116,7 @@ def claim(delivery_id: int) -> Claimed | None:
         webhook_id=row.webhook_id,
         webhook_active=row.is_active,
         disabled_reason=row.disabled_reason,
+        webhook_system=row.is_system,
         outgoing=Outgoing(
             url=row.url,
             format=row.format,
