@@ -6,6 +6,7 @@ names the variable, rather than failing later inside a request or a task.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -18,6 +19,8 @@ from cryptography.fernet import Fernet
 
 from app.domain.catalog import EVENT_VALUES
 from app.domain.secretbox import parse_keys
+from app.domain.signing import SECRET_PREFIX
+from app.domain.urls import url_problem
 
 
 class ConfigError(ValueError):
@@ -156,6 +159,38 @@ def _choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+# The operator's HMAC key, in bytes: at least as long as a hash's output is safe, and no more
+# than one HMAC block. Signalpost's own secrets have 32.
+OPERATOR_SECRET_BYTES = (16, 64)
+
+
+def _operator_webhook(url: str, secret: str, require_https: bool) -> tuple[str | None, str | None]:
+    """SIGNALPOST_OPERATOR_WEBHOOK_URL and _SECRET: both set, or neither."""
+    if not url and not secret:
+        return None, None
+    if not url or not secret:
+        raise ConfigError(
+            "Set both SIGNALPOST_OPERATOR_WEBHOOK_URL and SIGNALPOST_OPERATOR_WEBHOOK_SECRET, "
+            "or neither"
+        )
+    # Addresses are checked before every attempt, as for any endpoint; here only the form.
+    problem = url_problem(url, require_https=require_https, allow_private=True)
+    if problem:
+        raise ConfigError(f"SIGNALPOST_OPERATOR_WEBHOOK_URL is not usable: {problem}")
+    try:
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except ValueError:
+        key = b""
+    low, high = OPERATOR_SECRET_BYTES
+    if not secret.startswith(SECRET_PREFIX) or not low <= len(key) <= high:
+        raise ConfigError(
+            f"SIGNALPOST_OPERATOR_WEBHOOK_SECRET must be {SECRET_PREFIX} followed by the base64 "
+            f"of {low} to {high} random bytes, e.g. python -c 'import base64, secrets; "
+            f'print("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())\''
+        )
+    return url, secret
+
+
 def _instance_secret(instance_path: Path, filename: str, make: Any) -> str:
     """Read a secret kept in instance/, creating it the first time.
 
@@ -214,6 +249,12 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         get("SIGNALPOST_SECURE_COOKIES", str(base_url.startswith("https://"))),
     )
     frame_ancestors = _origins("SIGNALPOST_FRAME_ANCESTORS", get("SIGNALPOST_FRAME_ANCESTORS", ""))
+    require_https = _bool("WEBHOOK_REQUIRE_HTTPS", get("WEBHOOK_REQUIRE_HTTPS", "true"))
+    operator_url, operator_secret = _operator_webhook(
+        get("SIGNALPOST_OPERATOR_WEBHOOK_URL", "").strip(),
+        get("SIGNALPOST_OPERATOR_WEBHOOK_SECRET", "").strip(),
+        require_https,
+    )
     config: dict[str, Any] = {
         "SECRET_KEY": _secret_key(
             get("SECRET_KEY", "")
@@ -260,9 +301,7 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         "WEBHOOK_LOG_RETENTION_DAYS": _int(
             "WEBHOOK_LOG_RETENTION_DAYS", get("WEBHOOK_LOG_RETENTION_DAYS", "30"), minimum=1
         ),
-        "WEBHOOK_REQUIRE_HTTPS": _bool(
-            "WEBHOOK_REQUIRE_HTTPS", get("WEBHOOK_REQUIRE_HTTPS", "true")
-        ),
+        "WEBHOOK_REQUIRE_HTTPS": require_https,
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": _bool(
             "WEBHOOK_ALLOW_PRIVATE_TARGETS", get("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false")
         ),
@@ -274,6 +313,9 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "signalpost@localhost"),
         "BASE_URL": base_url,
         "SIGN_IN_LINK_TTL": _sign_in_link_ttl(get("SIGNALPOST_SIGN_IN_LINK_TTL", "300")),
+        # Where Signalpost's own notices go (app/services/operator_notices.py); None: nowhere.
+        "OPERATOR_WEBHOOK_URL": operator_url,
+        "OPERATOR_WEBHOOK_SECRET": operator_secret,
         "TESTING": _bool("TESTING", str(env.get("TESTING", "false"))),
     }
     # Largest request body: event data may arrive \u-escaped (up to three times its UTF-8 size)

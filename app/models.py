@@ -137,6 +137,9 @@ class Webhook(db.Model):
     disabled_by_admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # One delivery at a time, in the order the events were fired (services/delivery/ordering.py).
     ordered: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Signalpost's own webhook for the operator's notices (app/services/operator_notices.py):
+    # owned by a system user, never listed or counted, never disabled by the circuit breaker.
+    is_system: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     last_triggered: Mapped[datetime | None] = mapped_column(UTCDateTime)
     success_count: Mapped[int] = mapped_column(default=0)
     failure_count: Mapped[int] = mapped_column(default=0)
@@ -185,6 +188,26 @@ class Event(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     event_type: Mapped[str] = mapped_column(sa.String(64))
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class IdempotencyKey(db.Model):
+    """An `Idempotency-Key` an owner fired an event with, and the answer it got, for 24 hours.
+
+    Written in the event's own transaction: of two concurrent requests with one key, the
+    unique constraint lets exactly one store its event and deliveries.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (sa.UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(255))
+    # SHA-256 of the request (event type and data), to tell a repeat from a reuse.
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    event_id: Mapped[str] = mapped_column(sa.String(40))
+    deliveries: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 

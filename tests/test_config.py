@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -146,3 +148,56 @@ def test_embedding_across_sites_needs_a_cookie_sent_in_frames(tmp_path):
     # SameSite=None needs Secure, which a browser refuses over plain http: Lax then.
     plain = load(tmp_path, SIGNALPOST_FRAME_ANCESTORS="http://localhost:8000")
     assert plain["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+GOOD_SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"SIGNALPOST_OPERATOR_WEBHOOK_URL": "https://host.example/notices"}, "Set both"),
+        ({"SIGNALPOST_OPERATOR_WEBHOOK_SECRET": GOOD_SECRET}, "Set both"),
+        (
+            {"SIGNALPOST_OPERATOR_WEBHOOK_URL": "ftp://host.example/"},
+            "SIGNALPOST_OPERATOR_WEBHOOK_URL is not usable",
+        ),
+        (
+            {"SIGNALPOST_OPERATOR_WEBHOOK_URL": "http://host.example/"},
+            "SIGNALPOST_OPERATOR_WEBHOOK_URL is not usable: The URL must use https",
+        ),
+        (
+            {"SIGNALPOST_OPERATOR_WEBHOOK_SECRET": "sekrit"},
+            "SIGNALPOST_OPERATOR_WEBHOOK_SECRET must",
+        ),
+        (
+            {"SIGNALPOST_OPERATOR_WEBHOOK_SECRET": "whsec_not base64!"},
+            "SIGNALPOST_OPERATOR_WEBHOOK_SECRET must",
+        ),
+        (
+            {"SIGNALPOST_OPERATOR_WEBHOOK_SECRET": "whsec_" + base64.b64encode(b"short").decode()},
+            "SIGNALPOST_OPERATOR_WEBHOOK_SECRET must",
+        ),
+    ],
+)
+def test_the_operator_webhook_is_checked_at_start(tmp_path, overrides, message):
+    given = {
+        "SIGNALPOST_OPERATOR_WEBHOOK_URL": "https://host.example/notices",
+        "SIGNALPOST_OPERATOR_WEBHOOK_SECRET": GOOD_SECRET,
+    }
+    given = {name: overrides.get(name, value) for name, value in given.items()}
+    if "Set both" in message:
+        given = overrides
+    with pytest.raises(config.ConfigError, match=message):
+        load(tmp_path, **given)
+
+
+def test_the_operator_webhook_is_off_unless_both_are_set(tmp_path):
+    assert load(tmp_path)["OPERATOR_WEBHOOK_URL"] is None
+    settings = load(
+        tmp_path,
+        SIGNALPOST_OPERATOR_WEBHOOK_URL="https://host.example/notices",
+        SIGNALPOST_OPERATOR_WEBHOOK_SECRET=GOOD_SECRET,
+    )
+    assert settings["OPERATOR_WEBHOOK_URL"] == "https://host.example/notices"
+    assert settings["OPERATOR_WEBHOOK_SECRET"] == GOOD_SECRET

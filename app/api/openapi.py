@@ -44,6 +44,8 @@ def document(
     body: Schema | None = None,
     query: dict[str, Schema] | None = None,
     path: dict[str, Schema] | None = None,
+    headers: dict[str, Schema] | None = None,
+    ok_headers: dict[str, Schema] | None = None,
     public: bool = False,
     operator: bool = False,
     tag: str = "webhooks",
@@ -53,8 +55,10 @@ def document(
 
     `ok` maps success statuses to a body schema (None: no body). `errors` lists the error
     statuses beyond those implied: 401 unless public, 400/413/422 with a body, 422 with a
-    query, 404 with a path parameter, 403 for an operator view. `path` gives path parameters
-    a schema of their own, where their converter says too little (422 when one does not fit).
+    query or request headers, 404 with a path parameter, 403 for an operator view. `path`
+    gives path parameters a schema of their own, where their converter says too little (422
+    when one does not fit). `headers` are optional request headers; `ok_headers` are optional
+    headers of the success responses.
     """
 
     def decorate(view: F) -> F:
@@ -68,6 +72,8 @@ def document(
             (*errors, 422) if path else errors,
             body=body,
             query=query,
+            headers=headers,
+            ok_headers=ok_headers,
             public=public,
             operator=operator,
             tag=tag,
@@ -85,6 +91,8 @@ def operation(
     *,
     body: Schema | None = None,
     query: dict[str, Schema] | None = None,
+    headers: dict[str, Schema] | None = None,
+    ok_headers: dict[str, Schema] | None = None,
     public: bool = False,
     operator: bool = False,
     tag: str = "webhooks",
@@ -94,7 +102,7 @@ def operation(
         ((401,) if not public else ())
         + ((403,) if operator else ())
         + ((400, 413, 422) if body is not None else ())
-        + ((422,) if query else ())
+        + ((422,) if query or headers else ())
     )
     statuses.update({status: schemas.ERROR for status in (*implied, *errors)})
     operation: dict[str, Any] = {
@@ -104,6 +112,10 @@ def operation(
             str(status): _response(status, schema) for status, schema in statuses.items()
         },
     }
+    for status in ok if ok_headers else ():
+        operation["responses"][str(status)]["headers"] = {
+            name: {"required": False, "schema": schema} for name, schema in ok_headers.items()
+        }
     if doc:
         operation["description"] = " ".join(doc.split())
     if public:
@@ -115,11 +127,13 @@ def operation(
             "required": True,
             "content": {"application/json": {"schema": body}},
         }
-    if query:
-        operation["parameters"] = [
-            {"name": name, "in": "query", "required": False, "schema": schema}
-            for name, schema in query.items()
-        ]
+    parameters = [
+        {"name": name, "in": where, "required": False, "schema": schema}
+        for where, described in (("query", query), ("header", headers))
+        for name, schema in (described or {}).items()
+    ]
+    if parameters:
+        operation["parameters"] = parameters
     return operation
 
 

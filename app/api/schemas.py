@@ -345,6 +345,20 @@ SIGN_IN_LINK = strict_object(
     }
 )
 TRIGGERED = strict_object({"id": STRING, "deliveries": INTEGER})
+IDEMPOTENCY_KEY: Schema = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 255,
+    # Printable ASCII; no space at either end, where HTTP would strip it.
+    "pattern": "^[!-~]([ -~]*[!-~])?$",
+    "description": "Repeats of the same request with this key within 24 hours answer the "
+    "first answer and deliver nothing more.",
+}
+REPLAYED_HEADER: Schema = {
+    "type": "string",
+    "enum": ["true"],
+    "description": "Present when this is the first answer to the Idempotency-Key, given again.",
+}
 REPLAYED = strict_object({"deliveries": INTEGER})
 
 HEALTH = strict_object(

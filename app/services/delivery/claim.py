@@ -33,6 +33,7 @@ class Claimed:
     webhook_active: bool
     ordered: bool
     disabled_reason: str | None
+    webhook_system: bool  # the operator notices' own webhook
     outgoing: Outgoing
 
 
@@ -56,6 +57,7 @@ _CLAIMED_COLUMNS = (
     _webhooks.c.is_active,
     _webhooks.c.ordered,
     _webhooks.c.disabled_reason,
+    _webhooks.c.is_system,
     _webhooks.c.url,
     _webhooks.c.format,
     _webhooks.c.secret_encrypted,
@@ -120,6 +122,7 @@ def claim(delivery_id: int) -> Claimed | None:
         webhook_active=row.is_active,
         ordered=row.ordered,
         disabled_reason=row.disabled_reason,
+        webhook_system=row.is_system,
         outgoing=Outgoing(
             url=row.url,
             format=row.format,
