@@ -43,7 +43,9 @@ def attempt_delivery(delivery_id: int) -> Outcome:
         settle(claimed.id, status=DeliveryStatus.SKIPPED, error=reason, lease_until=None)
         _report(claimed, DeliveryStatus.SKIPPED, claimed.attempts, reason="webhook disabled")
         return Outcome(DeliveryStatus.SKIPPED)
-    postponed = delivery_rate.acquire(claimed.webhook_id, claimed.rate_window)
+    postponed = delivery_rate.acquire(
+        claimed.webhook_id, claimed.rate_window, limit=claimed.rate_limit
+    )
     if postponed is not None:
         return _postpone(claimed, postponed)
     sent = send(claimed.outgoing)

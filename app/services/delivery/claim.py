@@ -8,12 +8,14 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from app.domain.delivery_rate import RateLimit, limit_for
 from app.domain.outgoing import Outgoing
 from app.domain.retry import EARLY_TOLERANCE
 from app.domain.status import OPEN_STATUSES, DeliveryStatus
 from app.extensions import db
 from app.models import Delivery, Event, UTCDateTime, Webhook, utcnow
 from app.services import connections
+from app.services.delivery_rate import current_limit
 from app.services.webhooks import signing_secrets
 
 
@@ -28,6 +30,7 @@ class Claimed:
     id: int
     attempts: int  # made before this one
     rate_window: int | None  # where the endpoint's rate limit already gave it a place
+    rate_limit: RateLimit  # the webhook's own, or its format's default
     webhook_id: int
     webhook_active: bool
     disabled_reason: str | None
@@ -54,6 +57,7 @@ _CLAIMED_COLUMNS = (
     _webhooks.c.disabled_reason,
     _webhooks.c.url,
     _webhooks.c.format,
+    _webhooks.c.rate_limit,
     _webhooks.c.secret_encrypted,
     _webhooks.c.previous_secret_encrypted,
     _webhooks.c.previous_secret_expires_at,
@@ -111,6 +115,7 @@ def claim(delivery_id: int) -> Claimed | None:
         id=row.id,
         attempts=row.attempts,
         rate_window=row.rate_window,
+        rate_limit=limit_for(row.rate_limit, row.format, current_limit()),
         webhook_id=row.webhook_id,
         webhook_active=row.is_active,
         disabled_reason=row.disabled_reason,
