@@ -39,6 +39,12 @@ def parse_rate_limit(text: str) -> RateLimit:
     return RateLimit(int(count), PERIODS[unit])
 
 
+def describe(limit: RateLimit) -> str:
+    """A limit as it is written: `30/minute` (or `N per S s` for a period without a name)."""
+    unit = {seconds: name for name, seconds in {**PERIODS, "day": 86400}.items()}.get(limit.period)
+    return f"{limit.count}/{unit}" if unit else f"{limit.count} per {limit.period} s"
+
+
 def limit_for(own: str | None, format_name: str, default: RateLimit) -> RateLimit:
     """A webhook's rate: its own, else its chat service's budget, else the `json` default."""
     if own is not None:

@@ -16,13 +16,14 @@ from sqlalchemy.orm import selectinload
 
 from app.domain import filters, formats, signing
 from app.domain.catalog import unknown_event_types
-from app.domain.delivery_rate import parse_rate_limit
+from app.domain.delivery_rate import describe, limit_for, parse_rate_limit
 from app.domain.formats import FORMATS
 from app.domain.secretbox import SecretBox
 from app.domain.timestamps import isoformat
 from app.domain.urls import normalise_url, url_problem
 from app.extensions import db
 from app.models import Delivery, Subscription, User, Webhook, utcnow
+from app.services.delivery_rate import current_limit
 from app.services.errors import Conflict, NotFound, ValidationError
 
 NAME_MAX_LENGTH = 100
@@ -139,6 +140,15 @@ def stored_filter(spec: Any) -> str | None:
         return None
     filters.compile_filter(spec)
     return filters.dumps(spec)
+
+
+def default_rate_limits() -> dict[str, str]:
+    """The rate of each format's webhooks that state none, as the pages show it."""
+    return {name: describe(limit_for(None, name, current_limit())) for name in FORMATS}
+
+
+def rate_limit_in_force(webhook: Webhook) -> str:
+    return describe(limit_for(webhook.rate_limit, webhook.format, current_limit()))
 
 
 def suggest_format(url: str) -> str:
