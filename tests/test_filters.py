@@ -6,6 +6,8 @@ import json
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.domain import filters
 from app.domain.filters import FilterError
@@ -142,6 +144,8 @@ def test_strings_compare_as_text_when_not_numbers():
     assert passes({"data.symbol": {"$gte": "AAA", "$lt": "B"}})
     assert not passes({"data.symbol": {"$gt": 100}})
     assert not passes({"data.price": {"$gt": "abc"}}), "a number and a word do not compare"
+    assert not passes({"data.p": {"$gt": "180"}}, {"p": "n/a"}), "nor a word and a number"
+    assert not passes({"data.p": {"$lt": "180"}}, {"p": "n/a"})
 
 
 def test_ne_and_nin_hold_for_a_missing_field():
@@ -212,3 +216,30 @@ def test_parse_keeps_the_digits_and_dumps_writes_them_back():
     assert text == '{"data.price":{"$gt":185.50,"$lt":1E+3},"data.symbol":"株"}'
     assert json.loads(text) == {"data.price": {"$gt": 185.5, "$lt": 1000.0}, "data.symbol": "株"}
     assert filters.parse(text) == spec
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+EVERY_OPERATOR = filters.compile_filter(
+    {
+        "$or": [
+            {"data.a": {"$gt": 1, "$lte": "2.5"}},
+            {"data.a": {"$in": [1, "x", None, True, [1], {"k": 1}]}},
+            {"data.a.b": {"$nin": ["y"], "$exists": True}},
+            {"$not": {"data.a": {"$ne": {"k": [1, 2]}}}},
+            {"$and": [{"data.a.0": {"$gte": "m"}}, {"event": {"$lt": "z"}}]},
+            {"data": {"a": {"$not": {"$eq": 0.5}}}},
+        ]
+    }
+)
+
+
+@given(data=st.dictionaries(st.sampled_from(["a", "b"]), json_values, max_size=2))
+@settings(max_examples=300, deadline=None)
+def test_no_event_data_makes_a_filter_raise(data):
+    assert filters.matches(EVERY_OPERATOR, "custom", data) in (True, False)

@@ -66,10 +66,15 @@ def _equal(left: Any, right: Any) -> bool:
 
 
 def _order(left: Any, right: Any) -> int | None:
-    """-1, 0 or 1 when the two compare (both numeric, or both text); None when they do not."""
+    """-1, 0 or 1 when the two compare (both numeric, or both text); None when they do not.
+
+    A number and a word do not compare: "n/a" is not above "180", whatever the alphabet says.
+    """
     left_number, right_number = decimal_of(left), decimal_of(right)
     if left_number is not None and right_number is not None:
         return (left_number > right_number) - (left_number < right_number)
+    if left_number is not None or right_number is not None:
+        return None
     if isinstance(left, str) and isinstance(right, str):
         return (left > right) - (left < right)
     return None
