@@ -91,13 +91,34 @@ def create_token(email: str) -> None:
 @click.option("--url", required=True)
 @click.option("--events", required=True, help="Comma-separated event types.")
 @click.option("--format", "format_name", default="json", show_default=True)
+@click.option("--filter", "filter_text", help='A JSON condition, e.g. \'{"data.side": "buy"}\'.')
+@click.option("--rate-limit", help="e.g. 30/minute; default: the format's.")
+@click.option("--ordered", is_flag=True, help="One delivery at a time, in firing order.")
 @reports_errors
-def create_webhook(email: str, name: str, url: str, events: str, format_name: str) -> None:
+def create_webhook(
+    email: str,
+    name: str,
+    url: str,
+    events: str,
+    format_name: str,
+    filter_text: str | None,
+    rate_limit: str | None,
+    ordered: bool,
+) -> None:
     """Register a webhook and print its id and secret (the secret is shown only now)."""
     owner = users.get_user_by_email(email)
     event_list = [event.strip() for event in events.split(",") if event.strip()]
     webhook, secret = webhooks.register_webhook(
-        owner, webhooks.WebhookInput(name=name, url=url, events=event_list, format=format_name)
+        owner,
+        webhooks.WebhookInput(
+            name=name,
+            url=url,
+            events=event_list,
+            format=format_name,
+            filter=filter_text or "",
+            rate_limit=rate_limit,
+            ordered=ordered,
+        ),
     )
     click.echo(f"id: {webhook.id}")
     click.echo(f"secret: {secret}")
@@ -147,6 +168,37 @@ def test(webhook_id: int, event_type: str | None) -> None:
     click.echo(json.dumps(result, indent=2))
     if not result["success"]:
         raise SystemExit(1)
+
+
+@webhooks_cli.command("set-filter")
+@click.argument("webhook_id", type=int)
+@click.argument("filter_text", metavar="JSON", required=False)
+@click.option("--clear", is_flag=True, help="Remove the filter: every event is sent.")
+@reports_errors
+def set_filter(webhook_id: int, filter_text: str | None, clear: bool) -> None:
+    """Set the condition events must pass to be sent to a webhook, or --clear it."""
+    if clear == (filter_text is not None):
+        raise click.UsageError("Give the filter as JSON, or --clear (not both).")
+    webhook = webhooks.get_webhook(webhook_id)
+    webhooks.update_webhook(webhook, webhooks.WebhookInput(filter=None if clear else filter_text))
+    click.echo(
+        f"Webhook {webhook_id}: "
+        + (f"filter {webhook.filter}." if webhook.filter else "no filter.")
+    )
+
+
+@webhooks_cli.command("set-rate-limit")
+@click.argument("webhook_id", type=int)
+@click.argument("rate_limit", metavar="N/second|minute|hour", required=False)
+@click.option("--default", "use_default", is_flag=True, help="Back to the format's default.")
+@reports_errors
+def set_rate_limit(webhook_id: int, rate_limit: str | None, use_default: bool) -> None:
+    """Set a webhook's own rate limit, or go back to its format's --default."""
+    if use_default == (rate_limit is not None):
+        raise click.UsageError("Give the limit, e.g. 30/minute, or --default (not both).")
+    webhook = webhooks.get_webhook(webhook_id)
+    webhooks.update_webhook(webhook, webhooks.WebhookInput(rate_limit=rate_limit))
+    click.echo(f"Webhook {webhook_id}: rate limit {webhooks.rate_limit_in_force(webhook)}.")
 
 
 @webhooks_cli.command("enable")

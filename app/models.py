@@ -120,6 +120,15 @@ class SignInLink(db.Model):
 
 class Webhook(db.Model):
     __tablename__ = "webhooks"
+    # A trigger reads the filters of the owner's filtered webhooks only (app/services/events.py).
+    __table_args__ = (
+        sa.Index(
+            "ix_webhooks_filtered",
+            "user_id",
+            postgresql_where=sa.text("filter IS NOT NULL"),
+            sqlite_where=sa.text("filter IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -130,6 +139,10 @@ class Webhook(db.Model):
     previous_secret_encrypted: Mapped[str | None] = mapped_column(sa.Text)
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     format: Mapped[str] = mapped_column(sa.String(16), default="json")
+    # The JSON text of the filter its events must pass (app/domain/filters.py); None: all pass.
+    filter: Mapped[str | None] = mapped_column(sa.Text)
+    # "N/second|minute|hour"; None: its format's default (app/domain/delivery_rate.py).
+    rate_limit: Mapped[str | None] = mapped_column(sa.String(16))
     is_active: Mapped[bool] = mapped_column(default=True)
     disabled_reason: Mapped[str | None] = mapped_column(sa.Text)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

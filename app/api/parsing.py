@@ -15,6 +15,7 @@ from flask import request
 from werkzeug.exceptions import BadRequest
 
 from app.api.schemas import Schema
+from app.domain.filters import exact_number
 from app.domain.timestamps import parse_utc
 from app.services.errors import ValidationError
 
@@ -58,6 +59,12 @@ def json_object(schema: Schema) -> dict[str, Any]:
     return body
 
 
+def exact(name: str) -> Any:
+    """A field of the body `json_object` read, read again with its fractions as Decimal: for a
+    value compared exactly later (a webhook's filter), which a float would change."""
+    return json.loads(request.get_data(cache=True), parse_float=exact_number)[name]
+
+
 def timestamp(body: dict[str, Any], name: str) -> datetime:
     """An ISO 8601 field as a UTC datetime; one without a zone is taken as UTC."""
     try:
@@ -82,6 +89,12 @@ def shape_problems(body: dict[str, Any], schema: Schema) -> dict[str, list[str]]
 
 def type_problem(value: Any, schema: Schema) -> str | None:
     expected = schema["type"]
+    if isinstance(expected, list):  # [type, "null"]: see schemas.nullable
+        if value is None:
+            return None
+        if not _is(value, expected[0]):
+            return f"Must be {TYPE_NAMES[expected[0]]} or null."
+        expected = expected[0]
     if not _is(value, expected):
         return f"Must be {TYPE_NAMES[expected]}."
     if expected == "array":

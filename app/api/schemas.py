@@ -15,7 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from app.converters import ID_MAX
+from app.domain import filters
 from app.domain.catalog import EVENT_VALUES, TEST_EVENT
+from app.domain.delivery_rate import FORMAT_DEFAULTS, PERIODS
 from app.domain.formats import FORMATS
 from app.domain.status import DeliveryStatus
 from app.domain.urls import MAX_URL_LENGTH
@@ -122,6 +124,34 @@ WEBHOOK_FIELDS: dict[str, Schema] = {
         "description": "How the body is rendered; `json` (the default) is the signed envelope.",
     },
     "is_active": {"type": "boolean", "description": "Enabling also clears past failures."},
+    "filter": {
+        "type": ["object", "null"],
+        "description": "null (every event), or a condition on the envelope's `event` and "
+        "`data.*` that an event must pass to be delivered here: a field path (dotted, or as "
+        "nested objects) maps to a literal (equality) or to operators "
+        f"{', '.join(filters.FIELD_OPERATORS)}; {', '.join(filters.COMBINATORS)} combine "
+        "conditions. Numbers and numeric strings compare as exact decimals. Example: "
+        '`{"data.symbol": {"$in": ["AAPL", "TSLA"]}, "data.side": "buy"}`. At most '
+        f"{filters.MAX_FILTER_BYTES} bytes, {filters.MAX_DEPTH} levels and "
+        f"{filters.MAX_NODES} values; `{{}}` is null. An event that does not pass creates no "
+        "delivery here and is not counted in POST /api/events' `deliveries`.",
+    },
+    "rate_limit": {
+        "type": ["string", "null"],
+        # 1 to 100000 (MAX_COUNT) per period, as app/domain/delivery_rate.py reads it.
+        "pattern": f"^([1-9][0-9]{{0,4}}|100000)/({'|'.join(PERIODS)})$",
+        "description": "At most this many deliveries in each second, minute or hour, e.g. "
+        "`30/minute`; the excess waits for a later window, never dropped. null: the default "
+        "for the format: "
+        + ", ".join(f"{name} `{limit}`" for name, limit in FORMAT_DEFAULTS.items())
+        + ", json WEBHOOK_RATE_LIMIT (default `10/minute`).",
+    },
+    "ordered": {
+        "type": "boolean",
+        "description": "true: one delivery at a time, in the order the events were fired; a "
+        "delivery waiting for a retry holds back the ones after it (`waiting_behind` in the "
+        "log). A slow endpoint then gets one request at a time. Default false.",
+    },
 }
 
 # POST and PUT: name, url and events must be given; format and is_active are optional (on PUT,
@@ -241,6 +271,9 @@ WEBHOOK = strict_object(
         "url": STRING,
         "events": {"type": "array", "items": STRING},
         "format": STRING,
+        "filter": {"type": ["object", "null"]},
+        "rate_limit": nullable(STRING),
+        "ordered": BOOLEAN,
         "is_active": BOOLEAN,
         "disabled_reason": nullable(STRING),
         "last_triggered": nullable(TIMESTAMP),

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from app.api import bp, schemas
 from app.api.auth import caller
 from app.api.openapi import document
-from app.api.parsing import json_object
+from app.api.parsing import exact, json_object
 from app.domain.catalog import EVENT_TYPES
 from app.extensions import limiter
 from app.request_limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
@@ -21,6 +21,8 @@ from app.services.webhooks import WebhookInput, as_dict
 
 
 def _input(body: dict[str, Any]) -> WebhookInput:
+    if body.get("filter") is not None:
+        body = {**body, "filter": exact("filter")}
     return WebhookInput(**body)
 
 

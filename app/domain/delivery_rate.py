@@ -7,6 +7,7 @@ which window an attempt falls in and counts it in the same shared place.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -17,3 +18,36 @@ class RateLimit:
     def window(self, now: float) -> int:
         """The start of the window `now` falls in, in seconds since the epoch."""
         return int(now // self.period) * self.period
+
+
+PERIODS = {"second": 1, "minute": 60, "hour": 3600}
+MAX_COUNT = 100000
+# Where the chat services' own budgets start a webhook of that format that states no limit
+# (docs/integrations.md): Discord allows 30 messages a minute to a channel (and 5 per 2
+# seconds to one webhook), Slack about one a second, Telegram about 20 a minute to a group.
+FORMAT_DEFAULTS = {"discord": "30/minute", "slack": "1/second", "telegram": "20/minute"}
+
+
+@lru_cache(maxsize=256)  # every claim asks, for a few distinct texts
+def parse_rate_limit(text: str) -> RateLimit:
+    """`"N/second|minute|hour"` as a RateLimit; ValueError saying what is wrong otherwise."""
+    count, slash, unit = text.partition("/")
+    if not slash or unit not in PERIODS or not (count.isascii() and count.isdigit()):
+        raise ValueError('Write it as "N/second", "N/minute" or "N/hour", e.g. "30/minute".')
+    if len(count) > len(str(MAX_COUNT)) or not 1 <= int(count) <= MAX_COUNT:
+        raise ValueError(f"Use a number from 1 to {MAX_COUNT} before the slash.")
+    return RateLimit(int(count), PERIODS[unit])
+
+
+def describe(limit: RateLimit) -> str:
+    """A limit as it is written: `30/minute` (or `N per S s` for a period without a name)."""
+    unit = {seconds: name for name, seconds in {**PERIODS, "day": 86400}.items()}.get(limit.period)
+    return f"{limit.count}/{unit}" if unit else f"{limit.count} per {limit.period} s"
+
+
+def limit_for(own: str | None, format_name: str, default: RateLimit) -> RateLimit:
+    """A webhook's rate: its own, else its chat service's budget, else the `json` default."""
+    if own is not None:
+        return parse_rate_limit(own)
+    budget = FORMAT_DEFAULTS.get(format_name)
+    return parse_rate_limit(budget) if budget else default

@@ -52,13 +52,16 @@ class Postponed:
     wait: float
 
 
-def acquire(webhook_id: int, reserved_window: int | None = None) -> Postponed | None:
+def acquire(
+    webhook_id: int, reserved_window: int | None = None, *, limit: RateLimit | None = None
+) -> Postponed | None:
     """None when an attempt to this webhook may go now; otherwise where it was given a place.
 
     `reserved_window` is the place an earlier call gave this attempt: in that window (or as
     early before it as a claim may take it up) the attempt goes without being counted again.
+    `limit` is the webhook's own (the claim reads it); WEBHOOK_RATE_LIMIT when not given.
     """
-    limit = current_limit()
+    limit = limit or current_limit()
     now = time.time()
     if reserved_window is not None and (
         reserved_window - EARLY_TOLERANCE.total_seconds() <= now < reserved_window + limit.period

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,8 +14,9 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
-from app.domain import formats, signing
+from app.domain import filters, formats, signing
 from app.domain.catalog import unknown_event_types
+from app.domain.delivery_rate import describe, limit_for, parse_rate_limit
 from app.domain.formats import FORMATS
 from app.domain.secretbox import SecretBox
 from app.domain.timestamps import isoformat
@@ -22,6 +24,7 @@ from app.domain.urls import normalise_url, url_problem
 from app.extensions import db
 from app.models import Delivery, Subscription, User, Webhook, utcnow
 from app.services import operator_notices
+from app.services.delivery_rate import current_limit
 from app.services.errors import Conflict, NotFound, ValidationError
 
 NAME_MAX_LENGTH = 100
@@ -38,15 +41,27 @@ ENABLED_BY_ADMIN = "Enabled by an admin."
 ENABLED_BY_OWNER = "Enabled by its owner."
 
 
+# For the fields where None means something (no filter, the default rate): leave as it is.
+KEEP: Any = type("Keep", (), {"__repr__": lambda self: "KEEP"})()
+
+
 @dataclass(frozen=True)
 class WebhookInput:
-    """What an owner may set on a webhook; None means "leave as it is" on update."""
+    """What an owner may set on a webhook; None (KEEP for filter and rate_limit, where None
+    clears) means "leave as it is" on update.
+
+    `filter` is a parsed JSON object (numbers exact: the API reads fractions as Decimal) or
+    its JSON text, as the form and the CLI have it; an empty text or object is no filter.
+    """
 
     name: str | None = None
     url: str | None = None
     events: list[str] | None = None
     format: str | None = None
     is_active: bool | None = None
+    filter: Any = KEEP
+    rate_limit: str | None = KEEP
+    ordered: bool | None = None
 
 
 def _secret_box() -> SecretBox:
@@ -107,8 +122,37 @@ def validate(data: WebhookInput, *, creating: bool) -> None:
             problems["events"] = [f"Unknown event type: {', '.join(unknown)}."]
     if data.format is not None and data.format not in FORMATS:
         problems["format"] = [f"Choose one of: {', '.join(FORMATS)}."]
+    if data.filter is not KEEP:
+        try:
+            stored_filter(data.filter)
+        except filters.FilterError as exc:
+            problems["filter"] = [str(exc)]
+    if data.rate_limit not in (KEEP, None):
+        try:
+            parse_rate_limit(data.rate_limit)
+        except ValueError as exc:
+            problems["rate_limit"] = [str(exc)]
     if problems:
         raise ValidationError.from_fields(problems)
+
+
+def stored_filter(spec: Any) -> str | None:
+    """The filter as it is kept: checked, as compact JSON text; None for no filter."""
+    if isinstance(spec, str):
+        spec = filters.parse(spec) if spec.strip() else None
+    if spec is None or spec == {}:
+        return None
+    filters.compile_filter(spec)
+    return filters.dumps(spec)
+
+
+def default_rate_limits() -> dict[str, str]:
+    """The rate of each format's webhooks that state none, as the pages show it."""
+    return {name: describe(limit_for(None, name, current_limit())) for name in FORMATS}
+
+
+def rate_limit_in_force(webhook: Webhook) -> str:
+    return describe(limit_for(webhook.rate_limit, webhook.format, current_limit()))
 
 
 def suggest_format(url: str) -> str:
@@ -145,6 +189,9 @@ def register_webhook(user: User, data: WebhookInput) -> tuple[Webhook, str]:
         secret_encrypted=_secret_box().seal(secret),
         format=data.format or "json",
         is_active=True if data.is_active is None else data.is_active,
+        filter=None if data.filter is KEEP else stored_filter(data.filter),
+        rate_limit=None if data.rate_limit is KEEP else data.rate_limit,
+        ordered=bool(data.ordered),
     )
     _set_subscriptions(webhook, data.events or [])
     db.session.add(webhook)
@@ -165,6 +212,12 @@ def update_webhook(webhook: Webhook, data: WebhookInput) -> Webhook:
         webhook.format = data.format
     if data.events is not None:
         _set_subscriptions(webhook, data.events)
+    if data.filter is not KEEP:
+        webhook.filter = stored_filter(data.filter)
+    if data.rate_limit is not KEEP:
+        webhook.rate_limit = data.rate_limit
+    if data.ordered is not None:
+        webhook.ordered = data.ordered
     db.session.commit()
     _announce(webhook, notice)
     return webhook
@@ -297,6 +350,9 @@ def as_dict(webhook: Webhook, *, secret: str | None = None) -> dict[str, Any]:
         "url": webhook.url,
         "events": webhook.events,
         "format": webhook.format,
+        "filter": json.loads(webhook.filter) if webhook.filter else None,
+        "rate_limit": webhook.rate_limit,
+        "ordered": webhook.ordered,
         "is_active": webhook.is_active,
         "disabled_reason": webhook.disabled_reason,
         "last_triggered": isoformat(webhook.last_triggered),

@@ -10,6 +10,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
 
 from app.domain.catalog import EVENT_TYPES
@@ -34,6 +35,24 @@ class WebhookForm(ServiceForm):
         default="json",
         validate_choice=False,
     )
+    # The JSON text as the owner wrote it; the builder's script (static/filter-builder.js)
+    # writes it for the common cases.
+    filter = TextAreaField(
+        "Filter",
+        description="Only events that pass this condition are sent here; empty sends every "
+        'event. E.g. {"data.symbol": {"$in": ["AAPL", "TSLA"]}}.',
+    )
+    rate_limit = StringField(
+        "Rate limit",
+        description="At most this many deliveries per second, minute or hour, e.g. 30/minute; "
+        "the excess waits, never dropped. Empty: the default for the format.",
+    )
+    ordered = BooleanField(
+        "Ordered",
+        description="One delivery at a time, in the order the events were fired; one waiting "
+        "for a retry holds back the rest. For trading bots that need a trade before the "
+        "position it opened; a slow endpoint then gets one request at a time.",
+    )
     is_active = BooleanField("Active", default=True, description="Send events to this endpoint.")
     submit = SubmitField("Save webhook")
 
@@ -44,6 +63,9 @@ class WebhookForm(ServiceForm):
             events=list(self.events.data or []),
             format=self.format.data or "",
             is_active=bool(self.is_active.data),
+            filter=self.filter.data or "",
+            rate_limit=(self.rate_limit.data or "").strip() or None,
+            ordered=bool(self.ordered.data),
         )
 
 

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from app.converters import parse_id
-from app.services import logs
+from app.services import logs, webhooks
 from app.services.delivery import redelivery
 from app.services.errors import ServiceError
 from app.template_helpers import EVENT_LABELS
@@ -49,6 +49,7 @@ def logs_page(webhook_id: int) -> ResponseReturnValue:
         filters=filters,
         event_filters=EVENT_FILTERS,
         replay_form=ReplayForm(),
+        rate_in_force=webhooks.rate_limit_in_force(webhook),
     )
 
 

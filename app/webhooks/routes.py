@@ -52,7 +52,13 @@ def new() -> ResponseReturnValue:
             flash(f"Webhook “{webhook.name}” created. Its signing secret is below.", "success")
             _advise_format(webhook)
             return redirect(url_for("webhooks.edit", webhook_id=webhook.id))
-    return render_template("webhooks/form.html", form=form, webhook=None, event_types=EVENT_TYPES)
+    return render_template(
+        "webhooks/form.html",
+        form=form,
+        webhook=None,
+        event_types=EVENT_TYPES,
+        rate_defaults=webhooks.default_rate_limits(),
+    )
 
 
 def _advise_format(webhook: Webhook) -> None:
@@ -74,6 +80,8 @@ def render_edit(webhook: Webhook, form: WebhookForm | None = None, **secret: obj
         event_types=EVENT_TYPES,
         masked_secret=mask(webhooks.reveal_secret(webhook)),
         format_advice=webhooks.format_warning(webhook.url, webhook.format),
+        rate_defaults=webhooks.default_rate_limits(),
+        rate_in_force=webhooks.rate_limit_in_force(webhook),
         **secret,
     )
 

@@ -20,6 +20,8 @@ WEBHOOK_KEYS = {
     "url",
     "events",
     "format",
+    "filter",
+    "rate_limit",
     "is_active",
     "disabled_reason",
     "last_triggered",

@@ -50,7 +50,9 @@ def attempt_delivery(delivery_id: int) -> Outcome:
         ahead = ordering.ahead_of(claimed.id, claimed.webhook_id, utcnow())
         if ahead is not None:
             return _wait_behind(claimed, ahead)
-    postponed = delivery_rate.acquire(claimed.webhook_id, claimed.rate_window)
+    postponed = delivery_rate.acquire(
+        claimed.webhook_id, claimed.rate_window, limit=claimed.rate_limit
+    )
     if postponed is not None:
         if _expired(claimed, utcnow() + timedelta(seconds=postponed.wait)):
             return _ended(claimed, _expire(claimed))

@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from app.domain.delivery_rate import RateLimit, limit_for
 from app.domain.outgoing import Outgoing
 from app.domain.retry import EARLY_TOLERANCE
 from app.domain.status import OPEN_STATUSES, DeliveryStatus
 from app.extensions import db
 from app.models import Delivery, Event, UTCDateTime, Webhook, utcnow
 from app.services import connections
+from app.services.delivery_rate import current_limit
 from app.services.webhooks import signing_secrets
 
 
@@ -29,6 +31,7 @@ class Claimed:
     attempts: int  # made before this one
     rate_window: int | None  # where the endpoint's rate limit already gave it a place
     expires_at: datetime | None  # when it is no longer worth sending
+    rate_limit: RateLimit  # the webhook's own, or its format's default
     webhook_id: int
     webhook_active: bool
     ordered: bool
@@ -60,6 +63,7 @@ _CLAIMED_COLUMNS = (
     _webhooks.c.is_system,
     _webhooks.c.url,
     _webhooks.c.format,
+    _webhooks.c.rate_limit,
     _webhooks.c.secret_encrypted,
     _webhooks.c.previous_secret_encrypted,
     _webhooks.c.previous_secret_expires_at,
@@ -118,6 +122,7 @@ def claim(delivery_id: int) -> Claimed | None:
         attempts=row.attempts,
         rate_window=row.rate_window,
         expires_at=row.expires_at,
+        rate_limit=limit_for(row.rate_limit, row.format, current_limit()),
         webhook_id=row.webhook_id,
         webhook_active=row.is_active,
         ordered=row.ordered,
