@@ -149,6 +149,18 @@ def _instance_secret(instance_path: Path, filename: str, make: Any) -> str:
     return value
 
 
+def _metrics_dir(raw: str) -> str:
+    """prometheus_client's multi-process folder: every process writes its counts there."""
+    path = Path(raw)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR {raw!r} cannot be created: {exc}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR {raw!r} is not writable by this process")
+    return str(path)
+
+
 def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask config mapping from the environment, with test overrides on top."""
     env: dict[str, Any] = {**os.environ, **(overrides or {})}
@@ -240,6 +252,12 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         "MAIL_PASSWORD": get("MAIL_PASSWORD", "") or None,
         "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "signalpost@localhost"),
         "BASE_URL": base_url,
+        "METRICS_PUBLIC": _bool(
+            "SIGNALPOST_METRICS_PUBLIC", get("SIGNALPOST_METRICS_PUBLIC", "false")
+        ),
+        "METRICS_DIR": _metrics_dir(
+            get("PROMETHEUS_MULTIPROC_DIR", str(instance_path / "metrics"))
+        ),
         "TESTING": _bool("TESTING", str(env.get("TESTING", "false"))),
     }
     # Largest request body: event data may arrive \u-escaped (up to three times its UTF-8 size)

@@ -101,6 +101,16 @@ class OperatorKey(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class Heartbeat(db.Model):
+    """A worker or beat process saying it is alive every few seconds (services/heartbeats.py)."""
+
+    __tablename__ = "heartbeats"
+
+    role: Mapped[str] = mapped_column(sa.String(16), primary_key=True)  # "worker" or "beat"
+    instance: Mapped[str] = mapped_column(sa.String(255), primary_key=True)  # host and pid
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Webhook(db.Model):
     __tablename__ = "webhooks"
 
