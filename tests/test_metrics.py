@@ -130,7 +130,19 @@ def test_counts_are_exact_after_real_deliveries(
     fired = [events.trigger_event(owner, "price_above", {"n": n}).event_id for n in range(5)]
     fired += [events.trigger_event(owner, "price_below", {"n": n}).event_id for n in range(2)]
     wait_for(lambda: _settled(fired), timeout=60)
-    after = scrape(client, operator_key)
+    attempts = 5 + 2 * (len(app.config["WEBHOOK_RETRY_DELAYS"]) + 1)
+
+    def all_counted() -> dict | None:
+        """The worker counts an attempt just after committing it: the last may lag the rows."""
+        scraped = scrape(client, operator_key)
+        counted = value(scraped, "signalpost_attempt_duration_seconds_count")
+        return (
+            scraped
+            if counted - value(before, "signalpost_attempt_duration_seconds_count") >= attempts
+            else None
+        )
+
+    after = wait_for(all_counted, timeout=10)
 
     def grew(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)

@@ -102,14 +102,24 @@ def test_web_and_worker_processes_add_up(
             wait_for(lambda: len(failing.requests) == 4, timeout=60)
             settle(failing, [failed])
 
-            for port in ports:  # either web process, the same sums
+            def scrape(port: int) -> dict:
                 response = requests.get(
                     f"http://127.0.0.1:{port}/metrics",
                     headers={"Authorization": f"Bearer {key}"},
                     timeout=20,
                 )
                 assert response.status_code == 200
-                scraped = samples(response.text)
+                return samples(response.text)
+
+            # A worker counts an attempt just after committing it: the last may lag the rows.
+            wait_for(
+                lambda: (
+                    value(scrape(ports[0]), "signalpost_attempts_total", status_class="2xx") >= 35
+                ),
+                timeout=20,
+            )
+            for port in ports:  # either web process, the same sums
+                scraped = scrape(port)
                 assert value(scraped, "signalpost_deliveries_total", status="succeeded") == 35
                 assert value(scraped, "signalpost_deliveries_total", status="scheduled") == 3
                 assert value(scraped, "signalpost_deliveries_total", status="failed") == 1
