@@ -113,6 +113,8 @@ class Heartbeat(db.Model):
 
 class Webhook(db.Model):
     __tablename__ = "webhooks"
+    # GET /metrics counts the disabled ones at every scrape (app/services/monitoring.py).
+    __table_args__ = (sa.Index("ix_webhooks_is_active", "is_active"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
