@@ -240,3 +240,23 @@ def test_a_broker_that_does_not_answer_leaves_the_queues_out(make_app):
     scraped = samples(response.get_data(as_text=True))
     assert value(scraped, "signalpost_broker_up") == 0
     assert not [name for name, _ in scraped if name == "signalpost_queue_depth"]
+
+
+def test_a_database_that_is_down_leaves_its_gauges_out(make_app, operator_key):
+    down = make_app(DATABASE_URL="postgresql+psycopg://127.0.0.1:9/none")
+    refused = down.test_client().get(
+        "/metrics", headers={"Authorization": f"Bearer {operator_key}"}
+    )
+    assert refused.status_code == 503
+    assert refused.get_json()["error"]["code"] == "unavailable"
+
+    public = make_app(
+        DATABASE_URL="postgresql+psycopg://127.0.0.1:9/none", SIGNALPOST_METRICS_PUBLIC="true"
+    )
+    response = public.test_client().get("/metrics")
+    assert response.status_code == 200
+    scraped = samples(response.get_data(as_text=True))
+    assert value(scraped, "signalpost_database_up") == 0
+    assert value(scraped, "signalpost_broker_up") == 1
+    assert ("signalpost_deliveries_total", (("status", "succeeded"),)) in scraped
+    assert not [name for name, _ in scraped if name == "signalpost_deliveries_overdue"]

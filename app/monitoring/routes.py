@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from app import metrics
 from app.errors import json_error
+from app.extensions import db
 from app.monitoring import bp
 from app.services import monitoring, operator_keys
 
@@ -19,7 +21,11 @@ UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="metrics"'}
 @bp.get("/metrics")
 def scrape() -> ResponseReturnValue:
     """Prometheus text format, for an operator key, or anyone with SIGNALPOST_METRICS_PUBLIC."""
-    refused = None if current_app.config["METRICS_PUBLIC"] else _refused()
+    try:
+        refused = None if current_app.config["METRICS_PUBLIC"] else _refused()
+    except sa.exc.SQLAlchemyError:  # the key cannot be checked
+        db.session.rollback()
+        return json_error(503, "unavailable", "The database is down: the key cannot be checked.")
     if refused is not None:
         return refused
     body = metrics.exposition(monitoring.gauges())

@@ -113,16 +113,46 @@ def readiness() -> Readiness:
 
 
 def gauges() -> list[metrics.Gauge]:
-    """The values of this scrape; a broker that does not answer leaves its queues out."""
+    """The values of this scrape. What cannot be read is left out, and its `_up` gauge says so:
+    the counters are still served while the database or the broker is down."""
     now = utcnow()
     depths = queue_depths()
-    seen = heartbeats.seen(now)
     found = [
         metrics.Gauge(
             "signalpost_broker_up",
             "1 when the broker answered this scrape.",
             {None: int(depths is not None)},
-        ),
+        )
+    ]
+    if depths is not None:
+        found.append(
+            metrics.Gauge(
+                "signalpost_queue_depth",
+                "Messages waiting in each broker queue.",
+                dict(depths),
+                label="queue",
+            )
+        )
+    try:
+        found += _database_gauges(now)
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        database_up = 0
+    else:
+        database_up = 1
+    found.append(
+        metrics.Gauge(
+            "signalpost_database_up",
+            "1 when the database answered this scrape.",
+            {None: database_up},
+        )
+    )
+    return found
+
+
+def _database_gauges(now: datetime) -> list[metrics.Gauge]:
+    seen = heartbeats.seen(now)
+    return [
         metrics.Gauge(
             "signalpost_deliveries_overdue",
             "Deliveries due for over a minute and not sent.",
@@ -146,13 +176,3 @@ def gauges() -> list[metrics.Gauge]:
             label="role",
         ),
     ]
-    if depths is not None:
-        found.append(
-            metrics.Gauge(
-                "signalpost_queue_depth",
-                "Messages waiting in each broker queue.",
-                dict(depths),
-                label="queue",
-            )
-        )
-    return found
