@@ -28,7 +28,9 @@ migrate: $(RUN_STAMP)
 # then the welcome box (address, admin, next command). Ctrl-C stops them all.
 PORT ?= 5000
 run: export SIGNALPOST_BASE_URL ?= http://127.0.0.1:$(PORT)
+# The metric files of the last run's processes go: every process of this run starts them anew.
 run: migrate
+	rm -rf instance/metrics
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile -p $(PORT)
 
 # The whole suite on SQLite, then again on PostgreSQL (skipped when none is reachable,

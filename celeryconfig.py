@@ -50,6 +50,8 @@ worker_disable_prefetch = True
 # (app.services.queue, and the delivery task's retry), so routes would never be consulted.
 task_default_queue = queues.DEFAULT
 
+# PersistentScheduler, which also records beat's heartbeat for /readyz and /metrics.
+beat_scheduler = "app.celery_heartbeats:Scheduler"
 beat_schedule = {
     "requeue-due-deliveries": {"task": queues.REQUEUE_DUE, "schedule": 60.0},
     "purge-old-logs": {"task": queues.PURGE_LOGS, "schedule": crontab(minute=17, hour=3)},

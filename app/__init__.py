@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from app import config as configuration
-from app import security_headers, sessions
+from app import metrics, security_headers, sessions
 from app.celery_app import celery_init_app
 from app.converters import IdConverter
 from app.errors import register_errorhandlers
@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(configuration.load(Path(app.instance_path), config))
     except configuration.ConfigError as exc:
         raise SystemExit(f"Signalpost configuration error: {exc}") from None
+    metrics.configure(app.config["METRICS_DIR"])
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -59,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
     from app.main import bp as main_bp
+    from app.monitoring import bp as monitoring_bp
     from app.webhooks import bp as webhooks_bp
 
     # Pages and API alike name rows by `<id:...>`: a number past the database's range is a 404.
@@ -68,6 +70,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(monitoring_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

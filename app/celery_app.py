@@ -10,6 +10,8 @@ from celery.signals import after_setup_logger
 from flask import Flask
 from kombu import Queue
 
+from app import celery_heartbeats
+
 # Celery's "received" and "succeeded" lines, two per task at INFO. Each delivery already logs
 # one line of its own with the ids an operator searches by (services.delivery), and at
 # hundreds of deliveries a second the extra lines cost CPU. Failures are still logged.
@@ -39,6 +41,7 @@ def celery_init_app(app: Flask) -> Celery:
     if broker_url.startswith("filesystem://"):
         folder = Path(app.config["EMBEDDED_BROKER_DIR"])
         celery.conf.broker_transport_options = _embedded_broker(folder)
+    celery_heartbeats.install(celery, app)
     celery.set_default()
     app.extensions["celery"] = celery
     return celery

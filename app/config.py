@@ -214,6 +214,18 @@ def _instance_secret(instance_path: Path, filename: str, make: Any) -> str:
     return value
 
 
+def _metrics_dir(raw: str) -> str:
+    """prometheus_client's multi-process folder: every process writes its counts there."""
+    path = Path(raw)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR {raw!r} cannot be created: {exc}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR {raw!r} is not writable by this process")
+    return str(path)
+
+
 def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask config mapping from the environment, with test overrides on top."""
     env: dict[str, Any] = {**os.environ, **(overrides or {})}
@@ -316,6 +328,12 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         # Where Signalpost's own notices go (app/services/operator_notices.py); None: nowhere.
         "OPERATOR_WEBHOOK_URL": operator_url,
         "OPERATOR_WEBHOOK_SECRET": operator_secret,
+        "METRICS_PUBLIC": _bool(
+            "SIGNALPOST_METRICS_PUBLIC", get("SIGNALPOST_METRICS_PUBLIC", "false")
+        ),
+        "METRICS_DIR": _metrics_dir(
+            get("PROMETHEUS_MULTIPROC_DIR", str(instance_path / "metrics"))
+        ),
         "TESTING": _bool("TESTING", str(env.get("TESTING", "false"))),
     }
     # Largest request body: event data may arrive \u-escaped (up to three times its UTF-8 size)

@@ -118,9 +118,20 @@ class SignInLink(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class Heartbeat(db.Model):
+    """A worker or beat process saying it is alive every few seconds (services/heartbeats.py)."""
+
+    __tablename__ = "heartbeats"
+
+    role: Mapped[str] = mapped_column(sa.String(16), primary_key=True)  # "worker" or "beat"
+    instance: Mapped[str] = mapped_column(sa.String(255), primary_key=True)  # host and pid
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Webhook(db.Model):
     __tablename__ = "webhooks"
-    # A trigger reads the filters of the owner's filtered webhooks only (app/services/events.py).
+    # A trigger reads the filters of the owner's filtered webhooks only (app/services/events.py);
+    # GET /metrics counts the disabled ones at every scrape (app/services/monitoring.py).
     __table_args__ = (
         sa.Index(
             "ix_webhooks_filtered",
@@ -128,6 +139,7 @@ class Webhook(db.Model):
             postgresql_where=sa.text("filter IS NOT NULL"),
             sqlite_where=sa.text("filter IS NOT NULL"),
         ),
+        sa.Index("ix_webhooks_is_active", "is_active"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -145,8 +145,17 @@ def settings_for(database_url: str, broker_url: str, mail_sink: MailSink) -> dic
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, broker_url: str, mail_sink: MailSink) -> dict[str, str]:
-    return settings_for(database_url, broker_url, mail_sink)
+def settings(
+    database_url: str,
+    broker_url: str,
+    mail_sink: MailSink,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, str]:
+    # The run's metric files, not the checkout's instance/metrics.
+    metrics_dir = str(tmp_path_factory.mktemp("metrics"))
+    return settings_for(database_url, broker_url, mail_sink) | {
+        "PROMETHEUS_MULTIPROC_DIR": metrics_dir
+    }
 
 
 @pytest.fixture(scope="session")

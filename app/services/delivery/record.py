@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from app import metrics
 from app.domain.retry import is_success
 from app.domain.status import DeliveryStatus
 from app.extensions import db
@@ -182,6 +183,7 @@ def record(
         connection.execute(_INSERT_ATTEMPT, parameters)
         webhook = Counted(*(connection.execute(_COUNT, parameters).one_or_none() or ()))
         db.session.commit()
+    metrics.attempt_recorded(status, result.status_code, result.duration_ms)
     if counted and not claimed.webhook_system:  # no notice about the notices: no loop
         _tell(claimed, status, webhook, result.error, now)
     return True
@@ -220,3 +222,4 @@ def settle(delivery_id: int, **values: object) -> None:
         sa.update(_deliveries).where(_deliveries.c.id == delivery_id).values(**values)
     )
     db.session.commit()
+    metrics.delivery_settled(str(values["status"]), postponed="rate_window" in values)
