@@ -22,6 +22,7 @@ WEBHOOK_KEYS = {
     "format",
     "filter",
     "rate_limit",
+    "ordered",
     "is_active",
     "disabled_reason",
     "last_triggered",
