@@ -41,6 +41,7 @@ def document(
     ok: dict[int, Schema | None],
     errors: tuple[int, ...] = (),
     body: Schema | None = None,
+    body_optional: bool = False,
     query: dict[str, Schema] | None = None,
     public: bool = False,
     tag: str = "webhooks",
@@ -55,7 +56,15 @@ def document(
     def decorate(view: F) -> F:
         view.api_public = public  # type: ignore[attr-defined]
         view.api_operation = operation(  # type: ignore[attr-defined]
-            summary, view.__doc__, ok, errors, body=body, query=query, public=public, tag=tag
+            summary,
+            view.__doc__,
+            ok,
+            errors,
+            body=body,
+            body_optional=body_optional,
+            query=query,
+            public=public,
+            tag=tag,
         )
         return view
 
@@ -69,6 +78,7 @@ def operation(
     errors: tuple[int, ...] = (),
     *,
     body: Schema | None = None,
+    body_optional: bool = False,
     query: dict[str, Schema] | None = None,
     public: bool = False,
     tag: str = "webhooks",
@@ -93,7 +103,7 @@ def operation(
         operation["security"] = []
     if body is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": not body_optional,
             "content": {"application/json": {"schema": body}},
         }
     if query:

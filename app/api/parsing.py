@@ -103,7 +103,9 @@ def type_problem(value: Any, schema: Schema) -> str | None:
 
 def _is(value: Any, expected: str) -> bool:
     if expected == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
+        # JSON Schema counts 3.0 as an integer, as JSON itself does not tell them apart.
+        integral = isinstance(value, float) and value.is_integer()
+        return integral or (isinstance(value, int) and not isinstance(value, bool))
     python_type = {"string": str, "boolean": bool, "object": dict, "array": list}[expected]
     return isinstance(value, python_type)
 

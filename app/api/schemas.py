@@ -19,7 +19,12 @@ from app.domain.catalog import EVENT_VALUES, TEST_EVENT
 from app.domain.formats import FORMATS
 from app.domain.status import DeliveryStatus
 from app.domain.urls import MAX_URL_LENGTH
-from app.services.webhooks import NAME_MAX_LENGTH, NAME_REFUSED_CATEGORIES
+from app.services.webhooks import (
+    NAME_MAX_LENGTH,
+    NAME_REFUSED_CATEGORIES,
+    ROTATION_OVERLAP,
+    ROTATION_OVERLAP_MAX,
+)
 
 Schema = dict[str, Any]
 
@@ -155,6 +160,20 @@ REPLAY_INPUT = strict_object(
         "failed_only": {"type": "boolean", "description": "Only events whose delivery failed."},
     },
     required=["since"],
+)
+
+ROTATE_INPUT = strict_object(
+    {
+        "overlap_seconds": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": int(ROTATION_OVERLAP_MAX.total_seconds()),
+            "default": int(ROTATION_OVERLAP.total_seconds()),
+            "description": "How long the old secret keeps signing beside the new one: 0 stops "
+            "it at once; at most 7 days. The body is optional.",
+        }
+    },
+    required=[],
 )
 
 # --- query parameters -----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from app.converters import parse_id
-from app.services import logs
+from app.services import logs, webhooks
 from app.services.delivery import redelivery
 from app.services.errors import ServiceError
 from app.template_helpers import EVENT_LABELS
@@ -65,10 +65,19 @@ def _cursor(raw: str | None) -> int | None:
 
 @bp.post("/<id:webhook_id>/logs/<id:log_id>/retry")
 def retry(webhook_id: int, log_id: int) -> ResponseReturnValue:
-    """Deliver the same event (same event id) again, with a fresh retry schedule."""
+    """Deliver the same event (same event id) again, with a fresh retry schedule; with
+    `enable`, enable the webhook first. A disabled webhook is sent nothing, and told so."""
     webhook = owned(webhook_id)
-    again = redelivery.redeliver(logs.get_delivery(webhook, log_id))
-    flash(f"Event {again.event_id} queued for delivery again, as delivery #{again.id}.", "success")
+    original = logs.get_delivery(webhook, log_id)
+    try:
+        if request.form.get("enable") == "1":
+            webhooks.set_active(webhook, True)
+        again = redelivery.redeliver(original)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        message = f"Event {again.event_id} queued for delivery again, as delivery #{again.id}."
+        flash(message, "success")
     return redirect(url_for("webhooks.logs_page", webhook_id=webhook.id))
 
 

@@ -6,8 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from app.domain.catalog import EVENT_TYPES
-from app.domain.signing import mask
+from app.domain.catalog import EVENT_TYPES, TEST_EVENT
 from app.domain.urls import display_url
 from app.extensions import limiter
 from app.models import Webhook
@@ -50,7 +49,7 @@ def new() -> ResponseReturnValue:
         else:
             flash(f"Webhook “{webhook.name}” created. Its signing secret is below.", "success")
             _advise_format(webhook)
-            return redirect(url_for("webhooks.edit", webhook_id=webhook.id))
+            return redirect(url_for("webhooks.endpoint", webhook_id=webhook.id))
     return render_template("webhooks/form.html", form=form, webhook=None, event_types=EVENT_TYPES)
 
 
@@ -61,8 +60,8 @@ def _advise_format(webhook: Webhook) -> None:
         flash(advice, "warning")
 
 
-def render_edit(webhook: Webhook, form: WebhookForm | None = None, **secret: object) -> str:
-    """The edit page; `secret` carries a revealed or rotated secret for this response only."""
+def render_edit(webhook: Webhook, form: WebhookForm | None = None) -> str:
+    """The edit page (the secret is on the endpoint page)."""
     form = form or WebhookForm(formdata=None, obj=webhook, events=webhook.events)
     if not form.url.raw_data:  # not typed in this request: the stored URL, as people read it
         form.url.data = display_url(webhook.url)
@@ -71,9 +70,7 @@ def render_edit(webhook: Webhook, form: WebhookForm | None = None, **secret: obj
         form=form,
         webhook=webhook,
         event_types=EVENT_TYPES,
-        masked_secret=mask(webhooks.reveal_secret(webhook)),
         format_advice=webhooks.format_warning(webhook.url, webhook.format),
-        **secret,
     )
 
 
@@ -105,6 +102,8 @@ def set_active(webhook_id: int) -> ResponseReturnValue:
         flash(exc.message, "error")
     else:
         flash(f"Webhook “{webhook.name}” {'enabled' if active else 'disabled'}.", "success")
+    if request.form.get("next") == "endpoint":
+        return redirect(url_for("webhooks.endpoint", webhook_id=webhook.id))
     return redirect(url_for("webhooks.index"))
 
 
@@ -123,9 +122,17 @@ def delete(webhook_id: int) -> ResponseReturnValue:
 @bp.post("/<id:webhook_id>/test")
 @limiter.shared_limit(TEST_SEND_LIMIT, scope=TEST_SEND_SCOPE, key_func=user_key)
 def test(webhook_id: int) -> ResponseReturnValue:
-    """Send the test event now; the dialog's script asks for the result alone."""
+    """Send the test event, or the example of a subscribed type, now; the dialog's script asks
+    for the result alone."""
     webhook = owned(webhook_id)
-    result = test_send.test_webhook(webhook)
+    event_type = request.form.get("event") or TEST_EVENT
     fragment = request.headers.get("X-Requested-With") == "fetch"
+    try:
+        result = test_send.test_webhook(webhook, event_type)
+    except ServiceError as exc:
+        if fragment:
+            return exc.message, 422, {"Content-Type": "text/plain; charset=utf-8"}
+        flash(exc.message, "error")
+        return redirect(url_for("webhooks.endpoint", webhook_id=webhook.id))
     template = "webhooks/_test_result.html" if fragment else "webhooks/test_result.html"
-    return render_template(template, webhook=webhook, result=result)
+    return render_template(template, webhook=webhook, result=result, event_type=event_type)

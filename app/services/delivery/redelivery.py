@@ -11,7 +11,7 @@ from app.domain.status import OPEN_STATUSES, DeliveryStatus
 from app.extensions import db
 from app.models import Delivery, Webhook, utcnow
 from app.services import queue
-from app.services.errors import ValidationError
+from app.services.errors import Conflict, ValidationError
 
 # A delivery left `sending` by a dead worker is picked up again after its lease; a missed
 # queue message (broker outage, lost Redis data) once it has been due this long.
@@ -52,6 +52,19 @@ def requeue_due(grace: timedelta = REQUEUE_GRACE) -> int:
     return queue.enqueue_deliveries(ids, queues.RETRIES)
 
 
+def require_active(webhook: Webhook) -> None:
+    """A disabled webhook is sent nothing: delivering to it again would only log a skip."""
+    if webhook.is_active:
+        return
+    reason = webhook.disabled_reason or "It is disabled."
+    then = (
+        "Only an admin can enable it again."
+        if webhook.disabled_by_admin
+        else "Enable it, then deliver again."
+    )
+    raise Conflict(f"Nothing was sent: the webhook is disabled. {reason} {then}")
+
+
 def replay(
     webhook: Webhook, since: datetime, until: datetime | None = None, *, failed_only: bool = False
 ) -> int:
@@ -60,6 +73,7 @@ def replay(
     Each event goes out once more under its own id, even if it was delivered several times.
     Returns how many deliveries were queued.
     """
+    require_active(webhook)
     if until is not None and until <= since:
         raise ValidationError.from_fields({"until": ["Must be later than since."]})
     query = sa.select(Delivery.event_id).where(
@@ -90,6 +104,7 @@ def redeliver(original: Delivery) -> Delivery:
 
     The original log row stays as it was; the new attempt gets a row of its own.
     """
+    require_active(original.webhook)
     now = utcnow()
     again = Delivery(
         webhook_id=original.webhook_id, event_id=original.event_id, next_attempt_at=now
