@@ -11,7 +11,7 @@ from app.domain.urls import display_url
 from app.extensions import limiter
 from app.models import Webhook
 from app.request_limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
-from app.services import stats, webhooks
+from app.services import logs, stats, webhooks
 from app.services.delivery import test_send
 from app.services.errors import ServiceError
 from app.webhooks import bp
@@ -122,17 +122,33 @@ def delete(webhook_id: int) -> ResponseReturnValue:
 @bp.post("/<id:webhook_id>/test")
 @limiter.shared_limit(TEST_SEND_LIMIT, scope=TEST_SEND_SCOPE, key_func=user_key)
 def test(webhook_id: int) -> ResponseReturnValue:
-    """Send the test event, or the example of a subscribed type, now; the dialog's script asks
-    for the result alone."""
+    """Send the test event, or the example of a subscribed type, now. The dialog's script gets
+    the result alone; without it, a redirect to the result's page, so a reload sends nothing."""
     webhook = owned(webhook_id)
     event_type = request.form.get("event") or TEST_EVENT
     fragment = request.headers.get("X-Requested-With") == "fetch"
     try:
-        result = test_send.test_webhook(webhook, event_type)
+        delivery_id, result = test_send.run_test(webhook, event_type)
     except ServiceError as exc:
         if fragment:
             return exc.message, 422, {"Content-Type": "text/plain; charset=utf-8"}
         flash(exc.message, "error")
         return redirect(url_for("webhooks.endpoint", webhook_id=webhook.id))
-    template = "webhooks/_test_result.html" if fragment else "webhooks/test_result.html"
-    return render_template(template, webhook=webhook, result=result, event_type=event_type)
+    if not fragment:
+        return redirect(url_for("webhooks.test_result", webhook_id=webhook.id, log_id=delivery_id))
+    return render_template(
+        "webhooks/_test_result.html", webhook=webhook, result=result, event_type=event_type
+    )
+
+
+@bp.get("/<id:webhook_id>/tests/<id:log_id>")
+def test_result(webhook_id: int, log_id: int) -> ResponseReturnValue:
+    """What a test send got, as its log row recorded it."""
+    webhook = owned(webhook_id)
+    delivery = logs.get_delivery(webhook, log_id)
+    return render_template(
+        "webhooks/test_result.html",
+        webhook=webhook,
+        result=test_send.result_of(delivery),
+        event_type=delivery.event.event_type,
+    )

@@ -114,15 +114,17 @@ def count(webhook_id: int) -> int:
     return db.session.scalar(query)
 
 
-def test_retry_on_a_disabled_webhook_offers_enable_and_retry(browser, make_webhook, receiver):
+def test_redeliver_on_a_disabled_webhook_offers_enable_and_redeliver(
+    browser, make_webhook, receiver
+):
     me = browser()
     webhook, failed = disabled_with_a_failed_delivery(me, make_webhook, receiver)
     page = text(me.get(f"/webhooks/{webhook.id}/logs"))
-    assert ">Enable and retry</button>" in page and ">Retry</button>" not in page
+    assert ">Enable and redeliver</button>" in page and ">Redeliver</button>" not in page
 
     plain = me.post(f"/webhooks/{webhook.id}/logs/{failed.id}/retry")
     told = text(me.get(plain.headers["Location"]))
-    assert "Nothing was sent: the webhook is disabled." in told and "queued" not in told
+    assert "Nothing was sent: the webhook is disabled." in told and "queued for" not in told
     assert count(webhook.id) == 1
 
     enabled = me.post(f"/webhooks/{webhook.id}/logs/{failed.id}/retry", {"enable": "1"})
@@ -131,12 +133,12 @@ def test_retry_on_a_disabled_webhook_offers_enable_and_retry(browser, make_webho
     assert fresh(webhook.id).is_active and count(webhook.id) == 2
 
 
-def test_an_admins_disable_holds_against_enable_and_retry(browser, make_webhook, receiver):
+def test_an_admins_disable_holds_against_enable_and_redeliver(browser, make_webhook, receiver):
     me = browser()
     webhook, failed = disabled_with_a_failed_delivery(me, make_webhook, receiver, by_admin=True)
     page = text(me.get(f"/webhooks/{webhook.id}/logs"))
-    assert "Enable and retry" not in page and "Only an admin can enable it again." in page
+    assert "Enable and redeliver" not in page and "Only an admin can enable it again." in page
     response = me.post(f"/webhooks/{webhook.id}/logs/{failed.id}/retry", {"enable": "1"})
     told = text(me.get(response.headers["Location"]))
-    assert "Only an admin can enable it again." in told and "queued" not in told
+    assert "Only an admin can enable it again." in told and "queued for" not in told
     assert not fresh(webhook.id).is_active and count(webhook.id) == 1

@@ -42,12 +42,15 @@ PAGES = [
     ("get", "/webhooks/{id}/delete"),
     ("post", "/webhooks/{id}/delete"),
     ("post", "/webhooks/{id}/test"),
+    ("get", "/webhooks/{id}/tests/1"),
     ("post", "/webhooks/{id}/secret/reveal"),
     ("get", "/webhooks/{id}/secret/rotate"),
     ("post", "/webhooks/{id}/secret/rotate"),
     ("get", "/webhooks/{id}"),
     ("get", "/webhooks/{id}/logs"),
     ("post", "/webhooks/{id}/logs/1/retry"),
+    ("get", "/webhooks/{id}/logs/rows"),
+    ("post", "/webhooks/{id}/logs/replay"),
     ("get", "/account/tokens"),
     ("post", "/account/tokens/1/revoke"),
 ]
@@ -284,4 +287,5 @@ def test_pages_show_a_non_ascii_url_decoded_and_test_it(browser, make_webhook):
     form = text(page.get(f"/webhooks/{webhook.id}/edit"))
     assert 'value="http://127.0.0.1:9/é"' in form
     test = page.post(f"/webhooks/{webhook.id}/test")
-    assert test.status_code == 200
+    assert test.status_code == 302
+    assert page.get(test.headers["Location"]).status_code == 200

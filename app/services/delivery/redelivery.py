@@ -75,7 +75,9 @@ def replay(
     """
     require_active(webhook)
     if until is not None and until <= since:
-        raise ValidationError.from_fields({"until": ["Must be later than since."]})
+        raise ValidationError.from_fields(
+            {"until": ["Must be later than the start of the range (since)."]}
+        )
     query = sa.select(Delivery.event_id).where(
         Delivery.webhook_id == webhook.id,
         Delivery.created_at >= since,
@@ -102,12 +104,16 @@ def replay(
 def redeliver(original: Delivery) -> Delivery:
     """Deliver an event to the same webhook again, same event id, with a fresh retry schedule.
 
-    The original log row stays as it was; the new attempt gets a row of its own.
+    The original log row stays as it was; the new attempt gets a row of its own, which names
+    the one it repeats.
     """
     require_active(original.webhook)
     now = utcnow()
     again = Delivery(
-        webhook_id=original.webhook_id, event_id=original.event_id, next_attempt_at=now
+        webhook_id=original.webhook_id,
+        event_id=original.event_id,
+        next_attempt_at=now,
+        redelivery_of=original.id,
     )
     db.session.add(again)
     db.session.commit()

@@ -62,6 +62,22 @@ def test_webhook(webhook: Webhook, event_type: str | None = None) -> dict[str, A
 
     It is logged like any delivery but is not retried and does not move the counters.
     """
+    return run_test(webhook, event_type)[1]
+
+
+def result_of(delivery: Delivery) -> dict[str, Any]:
+    """What a finished test delivery's log row says, in the shape `test_webhook` reports."""
+    return {
+        "success": is_success(delivery.status_code),
+        "status_code": delivery.status_code,
+        "response_body": delivery.response_body,
+        "duration_ms": delivery.duration_ms or 0,
+        "error": delivery.error,
+    }
+
+
+def run_test(webhook: Webhook, event_type: str | None = None) -> tuple[int, dict[str, Any]]:
+    """`test_webhook`, also naming the delivery that logs it."""
     event_type = event_type or TEST_EVENT
     data = test_data(webhook, event_type)
     now = utcnow()
@@ -79,7 +95,7 @@ def test_webhook(webhook: Webhook, event_type: str | None = None) -> dict[str, A
     sent = send(claimed.outgoing)
     result = sent.result
     record(claimed, sent, status_after(result.status_code, None), None, counted=False)
-    return {
+    return delivery_id, {
         "success": is_success(result.status_code),
         "status_code": result.status_code,
         "response_body": result.response_body,
