@@ -31,3 +31,9 @@ LATER = NOW + timedelta(seconds=65)
 )
 def test_waiting_note(status, attempts, due, limited, note):
     assert waiting_note(status, attempts, due, limited, 3, NOW) == note
+
+
+def test_an_ordered_delivery_says_which_it_waits_behind():
+    note = waiting_note("pending", 0, LATER, False, 3, NOW, behind=41)
+    assert note == "waiting behind delivery #41"
+    assert waiting_note("failed", 1, None, False, 3, NOW, behind=41) is None

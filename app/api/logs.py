@@ -49,8 +49,9 @@ def retry_log(webhook_id: int, log_id: int) -> ResponseReturnValue:
 )
 def replay(webhook_id: int) -> ResponseReturnValue:
     """Every event this webhook was sent between `since` and `until` (default: now), or only
-    those whose delivery failed, is queued to it again under its own event id. 409 when the
-    webhook is disabled: nothing is sent."""
+    those whose delivery failed, is queued to it again under its own event id. With `missed`,
+    so are the owner's events of its types it was never sent (fired while it was disabled).
+    409 when the webhook is disabled: nothing is sent."""
     webhook = webhooks.get_webhook(webhook_id, caller())
     body = json_object(schemas.REPLAY_INPUT)
     count = redelivery.replay(
@@ -58,5 +59,6 @@ def replay(webhook_id: int) -> ResponseReturnValue:
         timestamp(body, "since"),
         timestamp(body, "until") if "until" in body else None,
         failed_only=body.get("failed_only", False),
+        missed=body.get("missed", False),
     )
     return {"deliveries": count}, 202

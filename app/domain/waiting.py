@@ -15,13 +15,17 @@ def waiting_note(
     rate_limited: bool,
     retries: int,
     now: datetime,
+    behind: int | None = None,
 ) -> str | None:
     """None for a finished delivery. `attempts` made so far; `retries` the policy allows after
-    the first attempt; `rate_limited` when the endpoint's delivery rate postponed it."""
+    the first attempt; `rate_limited` when the endpoint's delivery rate postponed it; `behind`
+    the earlier delivery of an ordered webhook it waits for."""
     if status == DeliveryStatus.SENDING:
         return f"sending attempt {attempts + 1} now"
     if status not in (DeliveryStatus.PENDING, DeliveryStatus.SCHEDULED):
         return None
+    if behind is not None:
+        return f"waiting behind delivery #{behind}"
     # Due already: it is in the queue, or about to be put back there by requeue_due.
     at = f"{next_attempt_at:%H:%M:%S} UTC" if next_attempt_at and next_attempt_at > now else None
     if rate_limited and at:

@@ -70,4 +70,5 @@ class ReplayForm(ServiceForm):
     since = MinuteField("From (UTC)", format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
     until = MinuteField("Until (UTC, optional)", format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
     failed_only = BooleanField("Only failed deliveries", default=True)
+    missed = BooleanField("Also what it missed while disabled")
     submit = SubmitField("Replay")

@@ -34,6 +34,7 @@ STATUS_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "retrying": ("Retrying", (DeliveryStatus.SCHEDULED,)),
     "queued": ("Queued or sending", (DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
     "skipped": ("Skipped", (DeliveryStatus.SKIPPED,)),
+    "expired": ("Expired", (DeliveryStatus.EXPIRED,)),
 }
 EVENT_FILTERS = [(value, label) for value, label in EVENT_LABELS.items()]
 # Event ids are `evt_` and hex (app/services/events.py); a host may have sent its own earlier.
@@ -83,6 +84,7 @@ def as_rows(deliveries: list[Delivery]) -> list[dict[str, Any]]:
                 delivery.rate_window is not None,
                 retries,
                 now,
+                delivery.waiting_behind,
             ),
             "in_flight": delivery.status in OPEN_STATUSES,
             "redeliveries": again.get(delivery.id, []),
@@ -199,6 +201,7 @@ def replay(webhook_id: int) -> ResponseReturnValue:
                 form.since.data.replace(tzinfo=UTC),
                 until,
                 failed_only=form.failed_only.data,
+                missed=form.missed.data,
             )
         except ServiceError as exc:
             form.show(exc)

@@ -1,7 +1,7 @@
 """a redelivery names the delivery it repeats
 
 Revision ID: b2e813e8e0d5
-Revises: d1784d5d9c2b
+Revises: b36ffd45d1c6
 Create Date: 2026-12-02 13:08:31.214531
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b2e813e8e0d5'
-down_revision = 'd1784d5d9c2b'
+down_revision = 'b36ffd45d1c6'
 branch_labels = None
 depends_on = None
 
