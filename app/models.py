@@ -270,6 +270,10 @@ class Delivery(db.Model):
     # has a place in, when the endpoint's limit postponed it (app/services/delivery_rate.py).
     rate_window: Mapped[int | None] = mapped_column(sa.BigInteger)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The delivery this one sends again (Redeliver); the original's redeliveries are found by
+    # this index. No foreign key: SQLite can neither add nor drop one in place; purging an
+    # original unlinks its redeliveries instead (services/logs.py).
+    redelivery_of: Mapped[int | None] = mapped_column(index=True)
     # After this the delivery is worth nothing (a stale price): it ends `expired`, unsent.
     # A redelivery asked for by hand has none.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -30,21 +30,28 @@ def list_logs(webhook_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/webhooks/<id:webhook_id>/logs/<id:log_id>/retry")
-@document("Deliver a logged event again", ok={202: schemas.LOG_ENTRY})
+@document("Deliver a logged event again", ok={202: schemas.LOG_ENTRY}, errors=(409,))
 def retry_log(webhook_id: int, log_id: int) -> ResponseReturnValue:
     """The same event, same event id, queued to this webhook again with a fresh retry
-    schedule. The answer is the new log entry; the original is left as it was."""
+    schedule. The answer is the new log entry; the original is left as it was. 409 when the
+    webhook is disabled: nothing is sent."""
     webhook = webhooks.get_webhook(webhook_id, caller())
     again = redelivery.redeliver(logs.get_delivery(webhook, log_id))
     return logs.log_as_dict(again), 202
 
 
 @bp.post("/webhooks/<id:webhook_id>/replay")
-@document("Deliver a time range again", ok={202: schemas.REPLAYED}, body=schemas.REPLAY_INPUT)
+@document(
+    "Deliver a time range again",
+    ok={202: schemas.REPLAYED},
+    errors=(409,),
+    body=schemas.REPLAY_INPUT,
+)
 def replay(webhook_id: int) -> ResponseReturnValue:
     """Every event this webhook was sent between `since` and `until` (default: now), or only
     those whose delivery failed, is queued to it again under its own event id. With `missed`,
-    so are the owner's events of its types it was never sent (fired while it was disabled)."""
+    so are the owner's events of its types it was never sent (fired while it was disabled).
+    409 when the webhook is disabled: nothing is sent."""
     webhook = webhooks.get_webhook(webhook_id, caller())
     body = json_object(schemas.REPLAY_INPUT)
     count = redelivery.replay(

@@ -42,6 +42,7 @@ def document(
     ok: dict[int, Schema | None],
     errors: tuple[int, ...] = (),
     body: Schema | None = None,
+    body_optional: bool = False,
     query: dict[str, Schema] | None = None,
     path: dict[str, Schema] | None = None,
     headers: dict[str, Schema] | None = None,
@@ -71,6 +72,7 @@ def document(
             # A path parameter with a schema of its own is a 422 when it does not fit it.
             (*errors, 422) if path else errors,
             body=body,
+            body_optional=body_optional,
             query=query,
             headers=headers,
             ok_headers=ok_headers,
@@ -90,6 +92,7 @@ def operation(
     errors: tuple[int, ...] = (),
     *,
     body: Schema | None = None,
+    body_optional: bool = False,
     query: dict[str, Schema] | None = None,
     headers: dict[str, Schema] | None = None,
     ok_headers: dict[str, Schema] | None = None,
@@ -124,7 +127,7 @@ def operation(
         operation["security"] = [{"operatorKey": []}]
     if body is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": not body_optional,
             "content": {"application/json": {"schema": body}},
         }
     parameters = [

@@ -22,7 +22,12 @@ from app.domain.formats import FORMATS
 from app.domain.status import DeliveryStatus
 from app.domain.urls import MAX_URL_LENGTH
 from app.services.events import MAX_EXPIRES_IN
-from app.services.webhooks import NAME_MAX_LENGTH, NAME_REFUSED_CATEGORIES
+from app.services.webhooks import (
+    NAME_MAX_LENGTH,
+    NAME_REFUSED_CATEGORIES,
+    ROTATION_OVERLAP,
+    ROTATION_OVERLAP_MAX,
+)
 
 Schema = dict[str, Any]
 
@@ -224,6 +229,21 @@ SIGN_IN_LINK_INPUT = strict_object(
             "type": "string",
             "description": "Where the link lands, a path on Signalpost such as /webhooks; "
             "anything else (another site, //host) lands on the webhook list.",
+        }
+    },
+    required=[],
+)
+
+
+ROTATE_INPUT = strict_object(
+    {
+        "overlap_seconds": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": int(ROTATION_OVERLAP_MAX.total_seconds()),
+            "default": int(ROTATION_OVERLAP.total_seconds()),
+            "description": "How long the old secret keeps signing beside the new one: 0 stops "
+            "it at once; at most 7 days. The body is optional.",
         }
     },
     required=[],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import request, url_for
 from flask.typing import ResponseReturnValue
 
 from app.api import bp, schemas
@@ -92,12 +92,22 @@ def delete_webhook(webhook_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/webhooks/<id:webhook_id>/rotate-secret")
-@document("Rotate the signing secret", ok={200: schemas.SECRET})
+@document(
+    "Rotate the signing secret",
+    ok={200: schemas.SECRET},
+    body=schemas.ROTATE_INPUT,
+    body_optional=True,
+)
 @shows_secret
 def rotate_secret(webhook_id: int) -> ResponseReturnValue:
-    """A new secret, shown once. The old one keeps signing too for 24 hours, so receivers can
-    switch over without losing a delivery."""
-    return {"secret": webhooks.rotate_secret(webhooks.get_webhook(webhook_id, caller()))}
+    """A new secret, shown once. The old one keeps signing too for `overlap_seconds` (default
+    24 hours, 0 to 7 days), so receivers can switch over without losing a delivery. The body
+    may be left out."""
+    webhook = webhooks.get_webhook(webhook_id, caller())
+    body = json_object(schemas.ROTATE_INPUT) if request.get_data(cache=True) else {}
+    seconds = body.get("overlap_seconds", int(webhooks.ROTATION_OVERLAP.total_seconds()))
+    overlap = webhooks.rotation_overlap(int(seconds))
+    return {"secret": webhooks.rotate_secret(webhook, overlap)}
 
 
 @bp.post("/webhooks/<id:webhook_id>/test")

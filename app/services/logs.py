@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -25,11 +26,13 @@ def get_webhook_logs(
     *,
     success: bool | None = None,
     event_type: str | None = None,
+    statuses: Sequence[str] | None = None,
+    event_id: str | None = None,
 ) -> tuple[list[Delivery], int | None]:
     """Deliveries newest first, `limit` at a time; returns them and the cursor of the next page.
 
     `before` is the cursor (a delivery id), so a page deep in a large log costs what the first
-    one does. `success` and `event_type` narrow the list.
+    one does. `success`, `event_type`, `statuses` and `event_id` narrow the list.
     """
     # The page is a range of the (webhook_id, id) index, walked backwards. Written as
     # `webhook_id = ?` with `ORDER BY id`, PostgreSQL may instead walk the primary key
@@ -47,6 +50,10 @@ def get_webhook_logs(
         query = query.where(Delivery.id < before)
     if success is not None:
         query = query.where(Delivery.success.is_(success))
+    if statuses is not None:
+        query = query.where(Delivery.status.in_(statuses))
+    if event_id is not None:
+        query = query.where(Delivery.event_id == event_id)
     if event_type is not None:
         # A webhook's events are all its owner's. Naming the owner lets PostgreSQL find the
         # events of a type the webhook rarely received through the (user_id, event_type)
@@ -66,6 +73,34 @@ def get_delivery(webhook: Webhook, delivery_id: int) -> Delivery:
     if delivery is None:
         raise NotFound(f"No delivery {delivery_id} for webhook {webhook.id}.")
     return delivery
+
+
+def get_deliveries(webhook: Webhook, delivery_ids: Iterable[int]) -> list[Delivery]:
+    """These deliveries of the webhook (unknown or others' ids are left out), newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Delivery)
+            .where(Delivery.webhook_id == webhook.id, Delivery.id.in_(list(delivery_ids)))
+            .options(selectinload(Delivery.event), selectinload(Delivery.attempt_log))
+            .order_by(Delivery.id.desc())
+        )
+    )
+
+
+def redeliveries_of(delivery_ids: Iterable[int]) -> dict[int, list[int]]:
+    """For each of these deliveries that was delivered again, the ids of its redeliveries."""
+    ids = list(delivery_ids)
+    found: dict[int, list[int]] = {}
+    if not ids:
+        return found
+    rows = db.session.execute(
+        sa.select(Delivery.redelivery_of, Delivery.id)
+        .where(Delivery.redelivery_of.in_(ids))
+        .order_by(Delivery.id)
+    )
+    for original, again in rows:
+        found.setdefault(original, []).append(again)
+    return found
 
 
 def log_as_dict(delivery: Delivery) -> dict[str, Any]:
@@ -120,6 +155,9 @@ def purge_logs(days: int) -> int:
         )
         if not ids:
             break
+        db.session.execute(
+            sa.update(Delivery).where(Delivery.redelivery_of.in_(ids)).values(redelivery_of=None)
+        )
         db.session.execute(sa.delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(ids)))
         db.session.execute(sa.delete(Delivery).where(Delivery.id.in_(ids)))
         db.session.commit()

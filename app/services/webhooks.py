@@ -34,6 +34,8 @@ NAME_MAX_LENGTH = 100
 NAME_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 # A rotated-out secret keeps signing this long, so receivers can switch without losing events.
 ROTATION_OVERLAP = timedelta(hours=24)
+# The longest an owner may keep the old secret signing (Stripe's choice of "up to 7 days").
+ROTATION_OVERLAP_MAX = timedelta(days=7)
 # Why a webhook was disabled by hand, as its owner is shown it.
 DISABLED_BY_ADMIN = "Disabled by an admin."
 DISABLED_BY_OWNER = "Disabled by its owner."
@@ -319,8 +321,7 @@ def reveal_secret(webhook: Webhook) -> str:
 def signing_secrets(webhook: SealedSecrets) -> list[str]:
     """Secrets that sign a delivery now: the current one, and the previous one while it overlaps."""
     secrets_in_force = [_open(webhook.secret_encrypted)]
-    expires = webhook.previous_secret_expires_at
-    if webhook.previous_secret_encrypted and expires and expires > utcnow():
+    if webhook.previous_secret_encrypted and previous_secret_until(webhook):
         secrets_in_force.append(_open(webhook.previous_secret_encrypted))
     return secrets_in_force
 
@@ -332,11 +333,30 @@ def seal_secret(webhook: Webhook, secret: str) -> None:
     webhook.previous_secret_expires_at = None
 
 
-def rotate_secret(webhook: Webhook) -> str:
-    """Give the webhook a new secret; the old one keeps signing for ROTATION_OVERLAP."""
+def previous_secret_until(webhook: SealedSecrets) -> datetime | None:
+    """Until when the rotated-out secret still signs; None when it no longer does."""
+    expires = webhook.previous_secret_expires_at
+    if webhook.previous_secret_encrypted and expires and expires > utcnow():
+        return expires
+    return None
+
+
+def rotation_overlap(seconds: int) -> timedelta:
+    """How long the old secret keeps signing, from a number of seconds an owner gave."""
+    most = int(ROTATION_OVERLAP_MAX.total_seconds())
+    if not 0 <= seconds <= most:
+        message = f"Give 0 to {most} seconds ({ROTATION_OVERLAP_MAX.days} days)."
+        raise ValidationError.from_fields({"overlap_seconds": [message]})
+    return timedelta(seconds=seconds)
+
+
+def rotate_secret(webhook: Webhook, overlap: timedelta = ROTATION_OVERLAP) -> str:
+    """Give the webhook a new secret; the old one keeps signing for `overlap` (zero: it stops
+    at once), at most ROTATION_OVERLAP_MAX."""
+    overlap = rotation_overlap(int(overlap.total_seconds()))
     secret = signing.generate_secret()
-    webhook.previous_secret_encrypted = webhook.secret_encrypted
-    webhook.previous_secret_expires_at = utcnow() + ROTATION_OVERLAP
+    webhook.previous_secret_encrypted = webhook.secret_encrypted if overlap else None
+    webhook.previous_secret_expires_at = utcnow() + overlap if overlap else None
     webhook.secret_encrypted = _secret_box().seal(secret)
     db.session.commit()
     return secret

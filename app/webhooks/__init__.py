@@ -12,4 +12,4 @@ def require_sign_in() -> None:
     """Every page here is about the signed-in user's own webhooks."""
 
 
-from app.webhooks import logs, routes, secrets  # noqa: E402,F401  (registers the views on bp)
+from app.webhooks import endpoint, logs, routes, secrets  # noqa: E402,F401  (registers the views on bp)

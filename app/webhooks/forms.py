@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -69,11 +71,26 @@ class WebhookForm(ServiceForm):
         )
 
 
+class MinuteField(DateTimeLocalField):
+    """A date and time to the minute; left empty it is None, and a mistake is told in words."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(
+                "Write a date and a time to the minute, such as 2026-02-01T10:30 (UTC)."
+            ) from None
+
+
 class ReplayForm(ServiceForm):
     """Deliver a time range of a webhook's events again (times in UTC)."""
 
-    since = DateTimeLocalField("From (UTC)", format="%Y-%m-%dT%H:%M")
-    until = DateTimeLocalField("Until (UTC, optional)", format="%Y-%m-%dT%H:%M")
+    since = MinuteField("From (UTC)", format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    until = MinuteField("Until (UTC, optional)", format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
     failed_only = BooleanField("Only failed deliveries", default=True)
     missed = BooleanField("Also what it missed while disabled")
     submit = SubmitField("Replay")

@@ -6,14 +6,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from app.domain.catalog import EVENT_TYPES
-from app.domain.signing import mask
+from app.domain.catalog import EVENT_TYPES, TEST_EVENT
 from app.domain.timestamps import isoformat, parse_utc
 from app.domain.urls import display_url
 from app.extensions import limiter
 from app.models import Webhook
 from app.request_limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
-from app.services import stats, webhooks
+from app.services import logs, stats, webhooks
 from app.services.delivery import redelivery, test_send
 from app.services.errors import ServiceError
 from app.webhooks import bp
@@ -51,7 +50,7 @@ def new() -> ResponseReturnValue:
         else:
             flash(f"Webhook “{webhook.name}” created. Its signing secret is below.", "success")
             _advise_format(webhook)
-            return redirect(url_for("webhooks.edit", webhook_id=webhook.id))
+            return redirect(url_for("webhooks.endpoint", webhook_id=webhook.id))
     return render_template(
         "webhooks/form.html",
         form=form,
@@ -68,8 +67,8 @@ def _advise_format(webhook: Webhook) -> None:
         flash(advice, "warning")
 
 
-def render_edit(webhook: Webhook, form: WebhookForm | None = None, **secret: object) -> str:
-    """The edit page; `secret` carries a revealed or rotated secret for this response only."""
+def render_edit(webhook: Webhook, form: WebhookForm | None = None) -> str:
+    """The edit page (the secret is on the endpoint page)."""
     form = form or WebhookForm(formdata=None, obj=webhook, events=webhook.events)
     if not form.url.raw_data:  # not typed in this request: the stored URL, as people read it
         form.url.data = display_url(webhook.url)
@@ -78,11 +77,9 @@ def render_edit(webhook: Webhook, form: WebhookForm | None = None, **secret: obj
         form=form,
         webhook=webhook,
         event_types=EVENT_TYPES,
-        masked_secret=mask(webhooks.reveal_secret(webhook)),
         format_advice=webhooks.format_warning(webhook.url, webhook.format),
         rate_defaults=webhooks.default_rate_limits(),
         rate_in_force=webhooks.rate_limit_in_force(webhook),
-        **secret,
     )
 
 
@@ -119,6 +116,8 @@ def set_active(webhook_id: int) -> ResponseReturnValue:
             return redirect(
                 url_for("webhooks.missed", webhook_id=webhook.id, since=isoformat(disabled_at))
             )
+    if request.form.get("next") == "endpoint":
+        return redirect(url_for("webhooks.endpoint", webhook_id=webhook.id))
     return redirect(url_for("webhooks.index"))
 
 
@@ -155,9 +154,33 @@ def delete(webhook_id: int) -> ResponseReturnValue:
 @bp.post("/<id:webhook_id>/test")
 @limiter.shared_limit(TEST_SEND_LIMIT, scope=TEST_SEND_SCOPE, key_func=user_key)
 def test(webhook_id: int) -> ResponseReturnValue:
-    """Send the test event now; the dialog's script asks for the result alone."""
+    """Send the test event, or the example of a subscribed type, now. The dialog's script gets
+    the result alone; without it, a redirect to the result's page, so a reload sends nothing."""
     webhook = owned(webhook_id)
-    result = test_send.test_webhook(webhook)
+    event_type = request.form.get("event") or TEST_EVENT
     fragment = request.headers.get("X-Requested-With") == "fetch"
-    template = "webhooks/_test_result.html" if fragment else "webhooks/test_result.html"
-    return render_template(template, webhook=webhook, result=result)
+    try:
+        delivery_id, result = test_send.run_test(webhook, event_type)
+    except ServiceError as exc:
+        if fragment:
+            return exc.message, 422, {"Content-Type": "text/plain; charset=utf-8"}
+        flash(exc.message, "error")
+        return redirect(url_for("webhooks.endpoint", webhook_id=webhook.id))
+    if not fragment:
+        return redirect(url_for("webhooks.test_result", webhook_id=webhook.id, log_id=delivery_id))
+    return render_template(
+        "webhooks/_test_result.html", webhook=webhook, result=result, event_type=event_type
+    )
+
+
+@bp.get("/<id:webhook_id>/tests/<id:log_id>")
+def test_result(webhook_id: int, log_id: int) -> ResponseReturnValue:
+    """What a test send got, as its log row recorded it."""
+    webhook = owned(webhook_id)
+    delivery = logs.get_delivery(webhook, log_id)
+    return render_template(
+        "webhooks/test_result.html",
+        webhook=webhook,
+        result=test_send.result_of(delivery),
+        event_type=delivery.event.event_type,
+    )

@@ -127,6 +127,24 @@ def test_retry_queues_the_same_event_again_as_a_new_entry(api, hook_url):
     ]
 
 
+def test_retry_and_replay_on_a_disabled_webhook_send_nothing_and_say_why(api, hook_url):
+    hook = api.create_webhook(hook_url, events=["custom"])
+    fire(api, "custom", 1)
+    path = f"/api/webhooks/{hook['id']}/logs"
+    (original,) = api.get(path).get_json()["logs"]
+    api.patch(f"/api/webhooks/{hook['id']}", json={"is_active": False})
+
+    retried = api.post(f"{path}/{original['id']}/retry")
+    replayed = api.post(
+        f"/api/webhooks/{hook['id']}/replay", json={"since": "2000-01-01T00:00:00Z"}
+    )
+
+    for response in (retried, replayed):
+        assert response.status_code == 409
+        assert "Nothing was sent: the webhook is disabled." in error_of(response)["message"]
+    assert [entry["id"] for entry in api.get(path).get_json()["logs"]] == [original["id"]]
+
+
 def test_retry_of_an_unknown_entry_is_404(api, hook_url):
     hook = api.create_webhook(hook_url)
     response = api.post(f"/api/webhooks/{hook['id']}/logs/2147483647/retry")

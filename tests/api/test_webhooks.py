@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from app.domain.signing import mask
 from app.extensions import db
-from app.models import Delivery, Webhook
+from app.models import Delivery, Webhook, utcnow
+from app.services import webhooks
 from tests.api.conftest import error_of
 from tests.conftest import USE_POSTGRES
 from tests.support.waiting import wait_for
@@ -124,6 +125,44 @@ def test_rotate_secret_returns_a_new_secret_once(api, hook_url):
     assert response.get_json() == {"secret": secret}
     assert secret.startswith("whsec_") and secret != hook["secret"]
     assert api.get(f"/api/webhooks/{hook['id']}").get_json()["secret"] == mask(secret)
+
+
+@pytest.mark.parametrize(("overlap", "old_signs"), [(0, False), (3600, True), (604800, True)])
+def test_rotate_secret_takes_how_long_the_old_one_keeps_signing(api, hook_url, overlap, old_signs):
+    hook = api.create_webhook(hook_url)
+    old = webhooks.reveal_secret(db.session.get(Webhook, hook["id"]))
+
+    response = api.post(
+        f"/api/webhooks/{hook['id']}/rotate-secret", json={"overlap_seconds": overlap}
+    )
+
+    assert response.status_code == 200
+    db.session.rollback()
+    signing = webhooks.signing_secrets(db.session.get(Webhook, hook["id"]))
+    assert signing == [response.get_json()["secret"], *([old] if old_signs else [])]
+    until = webhooks.previous_secret_until(db.session.get(Webhook, hook["id"]))
+    if old_signs:
+        assert abs((until - utcnow()).total_seconds() - overlap) < 60
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"overlap_seconds": -1},
+        {"overlap_seconds": 604801},
+        {"overlap_seconds": 10**30},
+        {"overlap_seconds": "1h"},
+        {"overlap": 60},
+    ],
+)
+def test_rotate_secret_refuses_a_bad_overlap_and_keeps_the_secret(api, hook_url, body):
+    hook = api.create_webhook(hook_url)
+    old = webhooks.reveal_secret(db.session.get(Webhook, hook["id"]))
+    response = api.post(f"/api/webhooks/{hook['id']}/rotate-secret", json=body)
+    assert response.status_code == 422
+    assert list(error_of(response)["fields"]) == [next(iter(body))]
+    db.session.rollback()
+    assert webhooks.reveal_secret(db.session.get(Webhook, hook["id"])) == old
 
 
 def test_test_send_reports_what_the_endpoint_answered(api, receiver):

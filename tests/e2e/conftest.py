@@ -10,6 +10,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -86,3 +87,33 @@ def page(chromium: Any) -> Iterator[Any]:
     context.close()
     # Every page must work under its own policy: an inline script or handler would show here.
     assert violations == [], violations
+
+
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+# What fails a page: the violations axe-core rates serious or critical.
+AXE_FAILING = ("serious", "critical")
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        _unavailable(f"axe-core is not installed at {AXE} (npm ci --prefix tests/e2e)")
+    return AXE.read_text()
+
+
+def axe_violations(tab: Any, source: str) -> list[str]:
+    """The serious and critical accessibility violations axe-core finds on the page as it is.
+
+    Evaluated through the DevTools protocol, so the page's own CSP does not apply to it.
+    """
+    tab.evaluate(source)
+    found = tab.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+            .map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                          nodes: v.nodes.map((n) => n.target.join(" "))}))"""
+    )
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} at {violation['nodes']}"
+        for violation in found
+        if violation["impact"] in AXE_FAILING
+    ]

@@ -62,6 +62,7 @@ def test_register_create_test_trigger_retry_rotate_disable(
     page.get_by_role("button", name="Create webhook").click()
     expect(page.get_by_text("Webhook “Trading bot” created.")).to_be_visible()
     expect(page.locator("#secret-value")).to_have_text(re.compile(r"^whsec_••••.{4}$"))
+    endpoint_page = page.url
     page.get_by_role("link", name="Back to webhooks").click()
 
     # 3. Send a test and see 200 in the dialog.
@@ -98,7 +99,7 @@ def test_register_create_test_trigger_retry_rotate_disable(
     failed = page.locator("details.log", has_text="Trade Executed")
     failed.locator("summary").click()
     receiver.default = Reply(200, "back again")
-    failed.get_by_role("button", name="Retry").click()
+    failed.get_by_role("button", name="Redeliver").click()
     expect(page.get_by_text(f"Event {failing.event_id} queued")).to_be_visible()
     wait_for(
         lambda: (
@@ -108,22 +109,33 @@ def test_register_create_test_trigger_retry_rotate_disable(
     )
     retried = [r for r in receiver.requests if r.headers["X-Webhook-Id"] == failing.event_id]
     assert [r.headers["X-Webhook-Event"] for r in retried] == ["trade_executed"] * 2
-    reload_until(page, "Succeeded", "details.log >> nth=0")
+    # The new row updates by itself, no reload; the original says it was redelivered.
+    expect(page.locator("details.log").first.locator("summary")).to_contain_text("Succeeded")
+    failed = page.locator("details.log", has_text="Trade Executed").nth(1)
+    failed.locator("summary").click()
+    expect(failed).to_contain_text("Redelivered as")
 
-    # 7. Rotate the secret.
+    # 7. Rotate the secret, choosing how long the old one keeps signing, then reload.
     db.session.rollback()
     old_secret = webhooks.reveal_secret(webhooks.get_webhook(webhook.id))
-    page.get_by_role("link", name="Back to webhooks").click()
-    page.get_by_role("link", name="Edit").click()
+    page.get_by_role("link", name="Back to the webhook").click()
+    assert page.url == endpoint_page
     expect(page.locator("#secret-value")).to_have_text(f"whsec_••••{old_secret[-4:]}")
     page.get_by_role("button", name="Copy").click()  # copies without showing it
     wait_for(lambda: page.evaluate("navigator.clipboard.readText()") == old_secret)
     expect(page.locator("#secret-value")).to_have_text(f"whsec_••••{old_secret[-4:]}")
-    page.get_by_role("button", name="Rotate").click()
-    expect(page.get_by_text("keeps signing alongside it for 24 hours")).to_be_visible()
+    page.get_by_role("link", name="Rotate…").click()
+    page.get_by_label("for 7 days").check()
+    page.get_by_role("button", name="Rotate secret").click()
+    expect(page.get_by_text("keeps signing alongside it for 7 days")).to_be_visible()
     new_secret = page.locator("#secret-value").inner_text().strip()
     db.session.rollback()
     assert new_secret.startswith("whsec_") and new_secret != old_secret
+    assert webhooks.signing_secrets(webhooks.get_webhook(webhook.id)) == [new_secret, old_secret]
+    page.reload()  # neither rotates again nor shows the secret again
+    expect(page.locator("#secret-value")).to_have_text(f"whsec_••••{new_secret[-4:]}")
+    page.screenshot(path=SCREENSHOTS / "endpoint.png", full_page=True)
+    db.session.rollback()
     assert webhooks.signing_secrets(webhooks.get_webhook(webhook.id)) == [new_secret, old_secret]
 
     # 8. Disable and re-enable.

@@ -51,11 +51,12 @@ def test_rows_newest_first_with_payload_headers_and_attempts(browser, make_webho
     assert f"&#34;id&#34;: &#34;{sent['id']}&#34;," in page  # indented JSON, one key a line
     assert "X-Webhook-Signature" in page and "X-Webhook-Timestamp" in page
     assert ">Failed<" in page and ">Succeeded<" in page
-    assert page.count(">Retry</button>") == 1
+    assert page.count(">Redeliver</button>") == 2, "successful or not"
     assert f'action="/webhooks/{webhook.id}/logs/{first.id}/retry"' in page
+    assert page.count('role="tab"') == 4 and "Response</h4>" in page
 
 
-def test_filters_by_outcome_and_event_type(browser, make_webhook, receiver):
+def test_filters_by_status_and_event_type(browser, make_webhook, receiver):
     me = browser()
     webhook, _ = make_webhook(receiver.url, user=me.user)
     receiver.reply(Reply(400, "no"), Reply(200, "yes"))
@@ -63,12 +64,12 @@ def test_filters_by_outcome_and_event_type(browser, make_webhook, receiver):
     test_send.test_webhook(webhook)
     failed, succeeded = deliveries(webhook.id)
     base = f"/webhooks/{webhook.id}/logs"
-    assert row_ids(text(me.get(f"{base}?outcome=failed"))) == [failed.id]
-    assert row_ids(text(me.get(f"{base}?outcome=succeeded"))) == [succeeded.id]
+    assert row_ids(text(me.get(f"{base}?status=failed"))) == [failed.id]
+    assert row_ids(text(me.get(f"{base}?status=succeeded"))) == [succeeded.id]
     assert row_ids(text(me.get(f"{base}?event=test"))) == [succeeded.id, failed.id]
     filtered = text(me.get(f"{base}?event=price_above"))
     assert row_ids(filtered) == [] and "No deliveries match these filters" in filtered
-    assert row_ids(text(me.get(f"{base}?event=nonsense&outcome=maybe&before=x"))) == [
+    assert row_ids(text(me.get(f"{base}?event=nonsense&status=maybe&before=x"))) == [
         succeeded.id,
         failed.id,
     ]
@@ -82,9 +83,9 @@ def test_keyset_pages_keep_the_filters(browser, make_webhook, receiver, monkeypa
         test_send.test_webhook(webhook)
     oldest, middle, newest = deliveries(webhook.id)
     base = f"/webhooks/{webhook.id}/logs"
-    first = text(me.get(f"{base}?outcome=succeeded"))
+    first = text(me.get(f"{base}?status=succeeded"))
     assert row_ids(first) == [newest.id, middle.id]
-    older = f"{base}?before={middle.id}&amp;outcome=succeeded"
+    older = f"{base}?before={middle.id}&amp;status=succeeded"
     assert f'href="{older}"' in first
     second = text(me.get(older.replace("&amp;", "&")))
     assert row_ids(second) == [oldest.id]
@@ -99,7 +100,7 @@ def test_retry_sends_the_same_event_id_again(browser, make_webhook, receiver):
     triggered = events.trigger_event(me.user, "price_above", {"symbol": "AAPL"})
     [failed] = wait_for(lambda: [d for d in deliveries(webhook.id) if d.status == "failed"])
     page = text(me.get(f"/webhooks/{webhook.id}/logs?event=price_above"))
-    assert row_ids(page) == [failed.id] and ">Retry</button>" in page
+    assert row_ids(page) == [failed.id] and ">Redeliver</button>" in page
     assert "&#34;symbol&#34;: &#34;AAPL&#34;" in page
 
     receiver.default = Reply(200, "back")
@@ -146,7 +147,13 @@ def test_replay_without_a_start_says_so(browser, make_webhook, receiver):
     me = browser()
     webhook, _ = make_webhook(receiver.url, user=me.user)
     response = me.post(f"/webhooks/{webhook.id}/logs/replay", {"since": ""})
-    assert "Give the start of the time range" in text(me.get(response.headers["Location"]))
-    backwards = {"since": "2026-02-02T10:00", "until": "2026-02-01T10:00"}
+    assert response.status_code == 422
+    assert "Give the start of the time range" in text(response)
+    backwards = {"since": "2026-02-02T10:00", "until": "2026-02-01T10:00", "status": "failed"}
     response = me.post(f"/webhooks/{webhook.id}/logs/replay", backwards)
-    assert "Must be later than since" in text(me.get(response.headers["Location"]))
+    page = text(response)
+    assert response.status_code == 422
+    assert "Must be later than the start of the range" in page
+    assert 'value="2026-02-02T10:00"' in page and 'value="2026-02-01T10:00"' in page, "as typed"
+    assert '<details class="card replay" open>' in page
+    assert '<option value="failed" selected>' in page, "the filters survive"

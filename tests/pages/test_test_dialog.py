@@ -38,7 +38,10 @@ def test_without_script_the_result_is_a_page(browser, make_webhook, receiver):
     me = browser()
     webhook, _ = make_webhook(receiver.url, user=me.user)
     receiver.default = Reply(500, "down for maintenance")
-    page = text(me.post(f"/webhooks/{webhook.id}/test"))
+    sent = me.post(f"/webhooks/{webhook.id}/test")
+    assert sent.status_code == 302, "post/redirect/get: a reload sends nothing"
+    page = text(me.get(sent.headers["Location"]))
+    assert len(receiver.requests) == 1
     assert "<html" in page and "Test delivery" in page
     assert 'class="status-code">500<' in page and "Only a 2xx answer counts" in page
     assert "down for maintenance" in page

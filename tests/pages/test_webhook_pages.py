@@ -46,10 +46,15 @@ PAGES = [
     ("get", "/webhooks/{id}/delete"),
     ("post", "/webhooks/{id}/delete"),
     ("post", "/webhooks/{id}/test"),
+    ("get", "/webhooks/{id}/tests/1"),
     ("post", "/webhooks/{id}/secret/reveal"),
+    ("get", "/webhooks/{id}/secret/rotate"),
     ("post", "/webhooks/{id}/secret/rotate"),
+    ("get", "/webhooks/{id}"),
     ("get", "/webhooks/{id}/logs"),
     ("post", "/webhooks/{id}/logs/1/retry"),
+    ("get", "/webhooks/{id}/logs/rows"),
+    ("post", "/webhooks/{id}/logs/replay"),
     ("get", "/account/tokens"),
     ("post", "/account/tokens/1/revoke"),
 ]
@@ -102,7 +107,7 @@ def test_create_from_the_form(browser):
     response = me.post("/webhooks/new", form_data())
     assert response.status_code == 302
     [webhook] = webhooks.list_webhooks(me.user)
-    assert response.headers["Location"] == f"/webhooks/{webhook.id}/edit"
+    assert response.headers["Location"] == f"/webhooks/{webhook.id}"
     assert webhook.name == "Trading bot"
     assert webhook.events == ["price_above", "trade_executed"]
     assert webhook.is_active and webhook.format == "json"
@@ -256,7 +261,7 @@ def test_delete_asks_first(browser, make_webhook):
 def test_secret_is_masked_revealed_by_post_and_rotated(browser, make_webhook):
     me = browser()
     webhook, secret = make_webhook("http://127.0.0.1:9/hook", user=me.user)
-    page = text(me.get(f"/webhooks/{webhook.id}/edit"))
+    page = text(me.get(f"/webhooks/{webhook.id}"))
     assert f"whsec_••••{secret[-4:]}" in page
     assert secret not in page
     assert me.get(f"/webhooks/{webhook.id}/secret/reveal").status_code == 405
@@ -269,7 +274,8 @@ def test_secret_is_masked_revealed_by_post_and_rotated(browser, make_webhook):
     )
     assert for_script.mimetype == "text/plain" and text(for_script) == secret
 
-    rotated = text(me.post(f"/webhooks/{webhook.id}/secret/rotate"))
+    redirected = me.post(f"/webhooks/{webhook.id}/secret/rotate", {"overlap": "86400"})
+    rotated = text(me.get(redirected.headers["Location"]))
     db.session.rollback()
     new_secret = webhooks.reveal_secret(fresh(webhook.id))
     assert new_secret != secret
@@ -317,4 +323,5 @@ def test_pages_show_a_non_ascii_url_decoded_and_test_it(browser, make_webhook):
     form = text(page.get(f"/webhooks/{webhook.id}/edit"))
     assert 'value="http://127.0.0.1:9/é"' in form
     test = page.post(f"/webhooks/{webhook.id}/test")
-    assert test.status_code == 200
+    assert test.status_code == 302
+    assert page.get(test.headers["Location"]).status_code == 200

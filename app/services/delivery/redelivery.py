@@ -12,7 +12,7 @@ from app.domain.status import OPEN_STATUSES, DeliveryStatus
 from app.extensions import db
 from app.models import Delivery, Event, Subscription, Webhook, utcnow
 from app.services import queue
-from app.services.errors import ValidationError
+from app.services.errors import Conflict, ValidationError
 
 # A delivery left `sending` by a dead worker is picked up again after its lease; a missed
 # queue message (broker outage, lost Redis data) once it has been due this long.
@@ -53,6 +53,19 @@ def requeue_due(grace: timedelta = REQUEUE_GRACE) -> int:
     return queue.enqueue_deliveries(ids, queues.RETRIES)
 
 
+def require_active(webhook: Webhook) -> None:
+    """A disabled webhook is sent nothing: delivering to it again would only log a skip."""
+    if webhook.is_active:
+        return
+    reason = webhook.disabled_reason or "It is disabled."
+    then = (
+        "Only an admin can enable it again."
+        if webhook.disabled_by_admin
+        else "Enable it, then deliver again."
+    )
+    raise Conflict(f"Nothing was sent: the webhook is disabled. {reason} {then}")
+
+
 def replay(
     webhook: Webhook,
     since: datetime,
@@ -67,8 +80,11 @@ def replay(
     Each event goes out once more under its own id, even if it was delivered several times.
     Returns how many deliveries were queued.
     """
+    require_active(webhook)
     if until is not None and until <= since:
-        raise ValidationError.from_fields({"until": ["Must be later than since."]})
+        raise ValidationError.from_fields(
+            {"until": ["Must be later than the start of the range (since)."]}
+        )
     query = sa.select(Delivery.event_id).where(
         Delivery.webhook_id == webhook.id,
         Delivery.created_at >= since,
@@ -127,11 +143,16 @@ def _deliver(webhook: Webhook, event_ids: list[str]) -> int:
 def redeliver(original: Delivery) -> Delivery:
     """Deliver an event to the same webhook again, same event id, with a fresh retry schedule.
 
-    The original log row stays as it was; the new attempt gets a row of its own.
+    The original log row stays as it was; the new attempt gets a row of its own, which names
+    the one it repeats.
     """
+    require_active(original.webhook)
     now = utcnow()
     again = Delivery(
-        webhook_id=original.webhook_id, event_id=original.event_id, next_attempt_at=now
+        webhook_id=original.webhook_id,
+        event_id=original.event_id,
+        next_attempt_at=now,
+        redelivery_of=original.id,
     )
     db.session.add(again)
     db.session.commit()
