@@ -6,6 +6,7 @@ cache."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import make_response, render_template, request
@@ -21,17 +22,19 @@ from app.webhooks import bp
 from app.webhooks.routes import owned
 from app.webhooks.secrets import shown_once
 
+
 # Settings later versions add to a webhook; the page shows those this one has.
-OPTIONAL_SETTINGS = (("filter", "Filter"), ("rate_limit", "Delivery rate"), ("ordered", "Ordered"))
-
-
-def optional_settings(webhook: Webhook) -> list[tuple[str, Any]]:
-    """(label, value) of each optional setting that exists on this version and is set."""
-    found = []
-    for attribute, label in OPTIONAL_SETTINGS:
-        value = getattr(webhook, attribute, None)
-        if value not in (None, False, "", {}):
-            found.append((label, value))
+def delivery_settings(webhook: Webhook) -> list[tuple[str, Any]]:
+    """(label, value) of the settings that decide what is sent and when: the filter when it
+    has one (a JSON object, shown as such), the rate in force, and whether it is ordered."""
+    rate = webhooks.rate_limit_in_force(webhook)
+    found: list[tuple[str, Any]] = []
+    if webhook.filter:
+        found.append(("Filter", json.loads(webhook.filter)))
+    found.append(
+        ("Delivery rate", rate if webhook.rate_limit else f"{rate} (the default for the format)")
+    )
+    found.append(("Ordered", webhook.ordered))
     return found
 
 
@@ -51,7 +54,7 @@ def render_endpoint(webhook: Webhook, **secret: Any) -> str:
         success_rate=stats.success_rate(webhook.success_count, webhook.failure_count),
         format_label=FORMAT_LABELS.get(webhook.format, webhook.format),
         format_advice=webhooks.format_warning(webhook.url, webhook.format),
-        settings=optional_settings(webhook),
+        settings=delivery_settings(webhook),
         test_types=test_send.test_event_types(webhook),
         previews=test_send.previews(webhook),
         masked_secret=mask(webhooks.reveal_secret(webhook)),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from app.domain.catalog import example_data
-from app.models import Webhook
 from app.services import webhooks
 from app.services.delivery import test_send
 from tests.pages.conftest import text
@@ -58,15 +57,24 @@ def test_the_figures_are_the_charts_sums_and_say_tests_count(browser, make_webho
     assert "test sends included" in words and "test sends not counted" in words
 
 
-def test_optional_settings_show_when_the_webhook_has_them(browser, make_webhook, monkeypatch):
+def test_the_delivery_settings_show_the_filter_rate_and_order(browser, make_webhook):
     me = browser()
     webhook, _ = make_webhook("http://127.0.0.1:9/hook", user=me.user)
-    assert "Delivery rate" not in text(me.get(f"/webhooks/{webhook.id}"))
-    monkeypatch.setattr(Webhook, "rate_limit", "5/minute", raising=False)
-    monkeypatch.setattr(Webhook, "filter", {"data": {"symbol": "<AAPL>"}}, raising=False)
+    words = " ".join(text(me.get(f"/webhooks/{webhook.id}")).split())
+    assert "<dt>Filter</dt>" not in words
+    in_force = webhooks.rate_limit_in_force(webhook)
+    assert f"<code>{in_force} (the default for the format)</code>" in words
+    assert "<dt>Ordered</dt><dd>No</dd>" in words
+    webhooks.update_webhook(
+        webhook,
+        webhooks.WebhookInput(
+            filter={"data": {"symbol": "<AAPL>"}}, rate_limit="5/minute", ordered=True
+        ),
+    )
     page = text(me.get(f"/webhooks/{webhook.id}"))
     assert "Delivery rate" in page and "<code>5/minute</code>" in page
     assert "&#34;symbol&#34;: &#34;&lt;AAPL&gt;&#34;" in page
+    assert "Yes: one delivery at a time" in page
 
 
 def test_a_test_with_a_subscribed_type_sends_its_example_data(browser, make_webhook, receiver):
