@@ -57,8 +57,11 @@ def overdue_deliveries(now: datetime) -> int:
 
 
 def disabled_webhooks() -> int:
+    """The owners' webhooks only: the system webhook of operator notices is in no count."""
     return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Webhook).where(Webhook.is_active.is_(False))
+        sa.select(sa.func.count())
+        .select_from(Webhook)
+        .where(Webhook.is_active.is_(False), Webhook.is_system.is_(False))
     )
 
 

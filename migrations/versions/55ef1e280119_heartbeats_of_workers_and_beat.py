@@ -1,7 +1,7 @@
 """heartbeats of workers and beat; webhooks indexed by is_active
 
 Revision ID: 55ef1e280119
-Revises: d1784d5d9c2b
+Revises: b36ffd45d1c6
 Create Date: 2026-12-02 13:03:07.464988
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '55ef1e280119'
-down_revision = 'd1784d5d9c2b'
+down_revision = 'b36ffd45d1c6'
 branch_labels = None
 depends_on = None
 
