@@ -26,12 +26,13 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Receivers answer within tens of milliseconds to WEBHOOK_TIMEOUT's seconds.
 DURATION_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx", "none")
-# The states a delivery is counted in: after an attempt, or skipped without one.
+# The states a delivery is counted in: after an attempt, or skipped or expired without one.
 COUNTED_STATUSES = (
     DeliveryStatus.SUCCEEDED,
     DeliveryStatus.SCHEDULED,
     DeliveryStatus.FAILED,
     DeliveryStatus.SKIPPED,
+    DeliveryStatus.EXPIRED,
 )
 
 
@@ -107,7 +108,7 @@ def attempt_recorded(status: str, status_code: int | None, duration_ms: int | No
 
 
 def delivery_settled(status: str, *, postponed: bool) -> None:
-    """A delivery changed state without an attempt: skipped, or postponed by the rate."""
+    """A delivery changed state without an attempt: skipped, expired, or postponed by the rate."""
     instruments = _instruments()
     if postponed:
         instruments.postponements.inc()

@@ -13,10 +13,12 @@ import pytest
 import requests
 import sqlalchemy as sa
 from flask import Flask
+from flask_migrate import upgrade
 
 from app.extensions import db
 from app.models import Heartbeat
 from app.services import events, operator_keys, users, webhooks
+from tests.conftest import new_database
 from tests.faults.checks import settle
 from tests.support.processes import REPO, PrivateRedis, _stop, free_port, wait_for_port
 from tests.support.receiver import Receiver, Reply
@@ -27,16 +29,39 @@ BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
+def own_database(tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own: beat and the requeue must find no other test's rows."""
+    (tmp_path / "db").mkdir()
+    with new_database(tmp_path / "db") as url:
+        yield url
+
+
+@pytest.fixture
 def process_env(
-    tmp_path: Path, settings: dict[str, str], private_redis: PrivateRedis
+    tmp_path: Path, settings: dict[str, str], private_redis: PrivateRedis, own_database: str
 ) -> dict[str, str]:
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     return {
         **settings,
+        "DATABASE_URL": own_database,
         "CELERY_BROKER_URL": private_redis.url,
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
     }
+
+
+@pytest.fixture
+def own_app(make_app: Callable[..., Flask], process_env: dict[str, str]) -> Iterator[Flask]:
+    """The test's side: fires the events on the test's database and broker, counts nothing."""
+    app = make_app(
+        DATABASE_URL=process_env["DATABASE_URL"],
+        CELERY_BROKER_URL=process_env["CELERY_BROKER_URL"],
+    )
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
 
 
 @pytest.fixture
@@ -64,7 +89,7 @@ def start_process(
 
 
 def test_web_and_worker_processes_add_up(
-    fault_app: Flask, start_worker, start_process, process_env, tmp_path, receiver
+    own_app: Flask, start_worker, start_process, process_env, tmp_path, receiver
 ):
     receiver.default = Reply(200, delay=0.01)
     failing = Receiver().start()
@@ -79,7 +104,7 @@ def test_web_and_worker_processes_add_up(
         "beat", "celery", "-A", "tasks", "beat", "--schedule", str(tmp_path / "beat")
     )
     try:
-        with fault_app.app_context():
+        with own_app.app_context():
             owner = users.create_user("metrics-processes@example.com", "a long password")
             token = users.create_api_token(owner)
             key = operator_keys.create_key("prometheus")[1]
