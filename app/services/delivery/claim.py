@@ -29,6 +29,7 @@ class Claimed:
     attempts: int  # made before this one
     rate_window: int | None  # where the endpoint's rate limit already gave it a place
     webhook_id: int
+    owner_id: int  # the webhook's user: the delivery rate is counted per owner and URL
     webhook_active: bool
     disabled_reason: str | None
     outgoing: Outgoing
@@ -50,6 +51,7 @@ _CLAIMED_COLUMNS = (
     _deliveries.c.rate_window,
     _deliveries.c.webhook_id,
     _deliveries.c.event_id,
+    _webhooks.c.user_id,
     _webhooks.c.is_active,
     _webhooks.c.disabled_reason,
     _webhooks.c.url,
@@ -112,6 +114,7 @@ def claim(delivery_id: int) -> Claimed | None:
         attempts=row.attempts,
         rate_window=row.rate_window,
         webhook_id=row.webhook_id,
+        owner_id=row.user_id,
         webhook_active=row.is_active,
         disabled_reason=row.disabled_reason,
         outgoing=Outgoing(

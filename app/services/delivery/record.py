@@ -7,16 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 from flask import current_app
 
+from app import outbound
 from app.domain.retry import is_success
 from app.domain.status import DeliveryStatus
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, UTCDateTime, Webhook, utcnow
 from app.services import connections, notices
-from app.services.delivery.claim import Claimed
 from app.services.delivery.send import Sent
 
 _deliveries = Delivery.__table__
@@ -125,6 +126,36 @@ _INSERT_ATTEMPT = sa.insert(_attempts).values(
 _COUNT = _count.where(_webhooks.c.id == sa.bindparam("counted_webhook"))
 
 
+class Held(Protocol):
+    """A delivery under this worker's lease: what recording its attempt needs of it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def webhook_id(self) -> int: ...
+    @property
+    def attempts(self) -> int: ...  # made before this one
+
+
+@dataclass(frozen=True)
+class HeldDelivery:
+    id: int
+    webhook_id: int
+    attempts: int
+
+
+def held(delivery_id: int) -> HeldDelivery | None:
+    """The delivery while it is `sending`, for an attempt that broke before it could record;
+    None when it is not (the fault came before the claim, or after the record)."""
+    row = db.session.execute(
+        sa.select(_deliveries.c.webhook_id, _deliveries.c.attempts).where(
+            _deliveries.c.id == delivery_id, _deliveries.c.status == DeliveryStatus.SENDING
+        )
+    ).one_or_none()
+    db.session.commit()
+    return None if row is None else HeldDelivery(delivery_id, row.webhook_id, row.attempts)
+
+
 @dataclass(frozen=True)
 class Counted:
     consecutive_failures: int | None = None
@@ -132,9 +163,7 @@ class Counted:
     disabled_at: datetime | None = None
 
 
-def record(
-    claimed: Claimed, sent: Sent, status: str, delay: float | None, *, counted: bool
-) -> bool:
+def record(claimed: Held, sent: Sent, status: str, delay: float | None, *, counted: bool) -> bool:
     """Log the attempt on the delivery and update the webhook's counters, all at once.
 
     False when the webhook, and with it the delivery, was deleted while the request was out.
@@ -154,7 +183,10 @@ def record(
         "duration_ms": result.duration_ms,
         "error": result.error,
         "ok": is_success(result.status_code),
-        "sent_body": None if sent.body is None else sent.body.decode("utf-8"),
+        # Bodies are UTF-8 unless a format has a bug; that must not stop the record.
+        "sent_body": None
+        if sent.body is None
+        else outbound.storable(sent.body.decode("utf-8", errors="replace")),
         "next_at": None if delay is None else now + timedelta(seconds=delay),
         "counted": counted,
         "succeeded": int(status == DeliveryStatus.SUCCEEDED),
