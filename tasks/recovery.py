@@ -29,23 +29,25 @@ RECOVER_FOR = 60.0  # seconds of sweeps after the outage was last seen
 _lock = threading.Lock()
 _until = 0.0
 _outages = 0  # each one starts the sweep from the beginning: it may have lost more messages
+_latest = ""  # what the latest one was, for the log
 _sweeper: threading.Thread | None = None
 
 
 def outage_seen(app: Flask, what: str) -> None:
     """Sweep for the next RECOVER_FOR seconds (from now, or for longer if already sweeping)."""
-    global _until, _outages, _sweeper
+    global _until, _outages, _latest, _sweeper
     with _lock:
         _until = max(_until, time.monotonic() + RECOVER_FOR)
         _outages += 1
+        _latest = what
         if _sweeper is None or not _sweeper.is_alive():
             _sweeper = threading.Thread(
-                target=_sweep, args=(app, what), name="signalpost-recovery", daemon=True
+                target=_sweep, args=(app,), name="signalpost-recovery", daemon=True
             )
             _sweeper.start()
 
 
-def _sweep(app: Flask, what: str) -> None:
+def _sweep(app: Flask) -> None:
     global _until
     due_after: datetime | None = None
     swept_after = 0
@@ -55,6 +57,7 @@ def _sweep(app: Flask, what: str) -> None:
                 return
             if swept_after != _outages:
                 swept_after, due_after = _outages, None
+            what = _latest
         try:
             with app.app_context():
                 queued, due_after = redelivery.requeue_recovering(due_after)
