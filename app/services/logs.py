@@ -84,6 +84,7 @@ def log_as_dict(delivery: Delivery) -> dict[str, Any]:
         "duration_ms": delivery.duration_ms,
         "error": delivery.error,
         "next_attempt_at": isoformat(delivery.next_attempt_at),
+        "waiting_behind": delivery.waiting_behind,
         "created_at": isoformat(delivery.created_at),
         "attempt_log": [
             {
@@ -94,6 +95,7 @@ def log_as_dict(delivery: Delivery) -> dict[str, Any]:
                 "duration_ms": attempt.duration_ms,
                 "error": attempt.error,
                 "response_body": attempt.response_body,
+                "response_headers": attempt.response_headers,
             }
             for attempt in delivery.attempt_log
         ],

@@ -1,7 +1,7 @@
 """The delivery rate is counted per owner and URL, not per webhook
 
 Revision ID: 3c1c8250e55d
-Revises: d1784d5d9c2b
+Revises: b36ffd45d1c6
 Create Date: 2026-12-02 13:07:53.638734
 
 The table holds only the counts of the current and coming rate windows, which expire within
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3c1c8250e55d'
-down_revision = 'd1784d5d9c2b'
+down_revision = 'b36ffd45d1c6'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,7 @@
 """Recording an attempt: the delivery, its attempt row and the webhook's counters at once.
 
 The failure that reaches WEBHOOK_FAILURE_THRESHOLD disables the webhook in the same statement.
+Then the owner is told by mail and the operator by a notice (app/services/operator_notices.py).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from app import outbound
 from app.domain.retry import is_success
 from app.domain.status import DeliveryStatus
 from app.extensions import db
-from app.models import Delivery, DeliveryAttempt, UTCDateTime, Webhook, utcnow
-from app.services import connections, notices
+from app.models import Delivery, DeliveryAttempt, Event, UTCDateTime, Webhook, utcnow
+from app.services import connections, notices, operator_notices
 from app.services.delivery.send import Sent
 
 _deliveries = Delivery.__table__
@@ -47,6 +48,7 @@ _deliveries_update = (
         ),
         lease_until=None,
         rate_window=None,  # its place, if it had one, is used
+        waiting_behind=None,
         updated_at=_now,
     )
 )
@@ -56,6 +58,7 @@ _ATTEMPT_VALUES = {
     "request_headers": sa.bindparam("request_headers", type_=sa.JSON),
     "status_code": sa.bindparam("status_code", type_=sa.Integer),
     "response_body": sa.bindparam("response_body", type_=sa.Text),
+    "response_headers": sa.bindparam("response_headers", type_=sa.JSON),
     "duration_ms": sa.bindparam("duration_ms", type_=sa.Integer),
     "error": sa.bindparam("error", type_=sa.Text),
 }
@@ -65,8 +68,10 @@ _ATTEMPT_VALUES = {
 # the row lock makes it exactly one worker, at exactly the threshold.
 _succeeded = sa.bindparam("succeeded", type_=sa.Integer)  # 1 or 0
 _failed = sa.bindparam("failed", type_=sa.Integer)  # 1 when the delivery failed for good
+# The operator notices' own webhook is never disabled: it would stop every later notice.
 _reaches_threshold = sa.and_(
     _webhooks.c.is_active.is_(True),
+    _webhooks.c.is_system.is_(False),
     _failed == 1,
     _webhooks.c.consecutive_failures + 1 >= sa.bindparam("threshold", type_=sa.Integer),
 )
@@ -126,6 +131,15 @@ _INSERT_ATTEMPT = sa.insert(_attempts).values(
 _COUNT = _count.where(_webhooks.c.id == sa.bindparam("counted_webhook"))
 
 
+class Named(Protocol):
+    """The event of a delivery, as the notices name it."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def event_type(self) -> str: ...
+
+
 class Held(Protocol):
     """A delivery under this worker's lease: what recording its attempt needs of it."""
 
@@ -135,6 +149,18 @@ class Held(Protocol):
     def webhook_id(self) -> int: ...
     @property
     def attempts(self) -> int: ...  # made before this one
+    @property
+    def webhook_system(self) -> bool: ...
+    @property
+    def ordered(self) -> bool: ...
+    @property
+    def outgoing(self) -> Named: ...
+
+
+@dataclass(frozen=True)
+class HeldEvent:
+    event_id: str
+    event_type: str
 
 
 @dataclass(frozen=True)
@@ -142,18 +168,40 @@ class HeldDelivery:
     id: int
     webhook_id: int
     attempts: int
+    webhook_system: bool
+    ordered: bool
+    outgoing: HeldEvent
+
+
+_HELD = (
+    sa.select(
+        _deliveries.c.webhook_id,
+        _deliveries.c.attempts,
+        _deliveries.c.event_id,
+        _webhooks.c.is_system,
+        _webhooks.c.ordered,
+        Event.__table__.c.event_type,
+    )
+    .join(_webhooks, _webhooks.c.id == _deliveries.c.webhook_id)
+    .join(Event.__table__, Event.__table__.c.id == _deliveries.c.event_id)
+    .where(
+        _deliveries.c.id == sa.bindparam("delivery_id"),
+        _deliveries.c.status == DeliveryStatus.SENDING,
+    )
+)
 
 
 def held(delivery_id: int) -> HeldDelivery | None:
     """The delivery while it is `sending`, for an attempt that broke before it could record;
     None when it is not (the fault came before the claim, or after the record)."""
-    row = db.session.execute(
-        sa.select(_deliveries.c.webhook_id, _deliveries.c.attempts).where(
-            _deliveries.c.id == delivery_id, _deliveries.c.status == DeliveryStatus.SENDING
-        )
-    ).one_or_none()
+    row = db.session.execute(_HELD, {"delivery_id": delivery_id}).one_or_none()
     db.session.commit()
-    return None if row is None else HeldDelivery(delivery_id, row.webhook_id, row.attempts)
+    if row is None:
+        return None
+    event = HeldEvent(row.event_id, row.event_type)
+    return HeldDelivery(
+        delivery_id, row.webhook_id, row.attempts, row.is_system, row.ordered, event
+    )
 
 
 @dataclass(frozen=True)
@@ -180,6 +228,7 @@ def record(claimed: Held, sent: Sent, status: str, delay: float | None, *, count
         "request_headers": sent.headers,
         "status_code": result.status_code,
         "response_body": result.response_body,
+        "response_headers": result.response_headers,
         "duration_ms": result.duration_ms,
         "error": result.error,
         "ok": is_success(result.status_code),
@@ -208,13 +257,34 @@ def record(claimed: Held, sent: Sent, status: str, delay: float | None, *, count
         connection.execute(_INSERT_ATTEMPT, parameters)
         webhook = Counted(*(connection.execute(_COUNT, parameters).one_or_none() or ()))
         db.session.commit()
-    if webhook.is_active is False and webhook.disabled_at == now:  # this failure disabled it
-        disabled = db.session.get(Webhook, claimed.webhook_id)
-        if disabled is not None:
-            notices.webhook_disabled(disabled, result.error)
-    elif status == DeliveryStatus.FAILED and webhook.is_active:
-        notices.webhook_failing(claimed.webhook_id, webhook.consecutive_failures, result.error)
+    if counted and not claimed.webhook_system:  # no notice about the notices: no loop
+        _tell(claimed, status, webhook, result.error, now)
     return True
+
+
+def _tell(claimed: Held, status: str, counted: Counted, error: str | None, now: datetime) -> None:
+    """A delivery that failed for good, and the failure that disabled its webhook, are told
+    to the operator; the owner hears by mail."""
+    failed = status == DeliveryStatus.FAILED
+    disabled_now = counted.is_active is False and counted.disabled_at == now
+    webhook = db.session.get(Webhook, claimed.webhook_id) if failed or disabled_now else None
+    if webhook is None:
+        return
+    if failed:
+        operator_notices.notify(
+            operator_notices.DELIVERY_EXHAUSTED,
+            webhook,
+            error=error or "unknown",
+            event_id=claimed.outgoing.event_id,
+            event=claimed.outgoing.event_type,
+        )
+    if disabled_now:
+        notices.webhook_disabled(webhook, error)
+        operator_notices.notify(
+            operator_notices.WEBHOOK_DISABLED, webhook, reason=webhook.disabled_reason
+        )
+    elif failed and counted.is_active:
+        notices.webhook_failing(claimed.webhook_id, counted.consecutive_failures, error)
 
 
 def settle(delivery_id: int, **values: object) -> None:
