@@ -1,4 +1,4 @@
-"""Fast recovery: a worker that sees the broker (re)connect or the database go away sweeps
+"""Fast recovery: a worker that sees the broker reconnect or the database go away sweeps
 for deliveries that were due, every couple of seconds for a minute after the outage ends.
 
 Beat's requeue waits a minute's grace and runs once a minute: right for messages that sit in a
@@ -75,13 +75,20 @@ def _sweep(app: Flask) -> None:
 
 
 def install(celery: Celery, app: Flask) -> None:
-    """Sweep whenever the worker's consumer (re)connects to the broker: at start, and after
-    every outage of the broker."""
+    """Sweep whenever the worker's consumer reconnects to the broker after an outage.
 
-    class SweepOnConnect(bootsteps.StartStopStep):
+    Not at the first connection: a worker starting is no outage (beat's requeue covers one
+    that died), and a fresh worker's sweep would race whoever else sends what is pending.
+    """
+    connections_made = 0
+
+    class SweepOnReconnect(bootsteps.StartStopStep):
         requires = {"celery.worker.consumer.tasks:Tasks"}
 
         def start(self, consumer: object) -> None:
-            outage_seen(app, "a broker connection")
+            nonlocal connections_made
+            connections_made += 1
+            if connections_made > 1:
+                outage_seen(app, "a broker reconnection")
 
-    celery.steps["consumer"].add(SweepOnConnect)
+    celery.steps["consumer"].add(SweepOnReconnect)

@@ -50,6 +50,6 @@ def test_a_redis_restart_that_keeps_nothing_recovers_within_15_seconds(
         assert recovered_in <= RECOVERY_SECONDS, f"the last arrived {recovered_in:.1f} s after"
         assert worker.alive
         assert_consistent(webhook_id, receiver, event_ids)
-        assert "recovery after a broker connection: requeued=" in worker.log.read_text()
+        assert "recovery after a broker reconnection: requeued=" in worker.log.read_text()
         _still_delivers(owner, receiver)
         db.session.remove()
