@@ -1,9 +1,7 @@
 """The migrations build exactly the schema the models describe (on this run's database)."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -15,15 +13,6 @@ from tests.conftest import new_database
 
 BEFORE_RENAME = "375666cc4884"
 RENAME = "8678ec75fa67"
-
-
-@pytest.fixture(autouse=True)
-def the_session_app_stays_celerys_default(app) -> Iterator[None]:
-    """create_app makes its Celery the default, which the session's worker then runs tasks
-    in: left so, every later delivery test's worker would work on this test's dropped
-    database."""
-    yield
-    app.extensions["celery"].set_default()
 
 
 def test_models_and_migrations_agree(ctx):
