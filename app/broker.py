@@ -1,4 +1,5 @@
-"""kombu's Redis transport, with less Redis work per message.
+"""kombu's Redis transport, with less Redis work per message, and a connection that comes
+back as soon as the broker does.
 
 - kombu builds a `redis.Redis` for each publish, and two more for each message a worker takes
   (recording it as unacknowledged, then acknowledging it). Building one costs about 0.1 ms of
@@ -16,7 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 
+import kombu
 import redis
+from celery.app.amqp import AMQP as CeleryAMQP
 from kombu.transport import redis as kombu_redis
 
 
@@ -44,3 +47,28 @@ class Channel(kombu_redis.Channel):
 
 class Transport(kombu_redis.Transport):
     Channel = Channel
+
+
+class Connection(kombu.Connection):
+    """A worker that lost its broker tries again every second or two, not every 2, 4, 6 … 30 s
+    as kombu would: a broker back after half a minute was otherwise waited for up to 30 s more.
+    One connection attempt a second per worker process costs a down broker nothing."""
+
+    def _ensure_connection(  # type: ignore[override]
+        self,
+        errback: object = None,
+        max_retries: int | None = None,
+        interval_start: float = 0.5,
+        interval_step: float = 0.5,
+        interval_max: float = 2,
+        **options: object,
+    ) -> object:
+        return super()._ensure_connection(
+            errback, max_retries, interval_start, interval_step, interval_max, **options
+        )
+
+
+class AMQP(CeleryAMQP):
+    """What Celery makes its connections with (`Celery(amqp=…)`)."""
+
+    Connection = Connection

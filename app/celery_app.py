@@ -27,7 +27,7 @@ def celery_init_app(app: Flask) -> Celery:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
-    celery = Celery(app.name, task_cls=FlaskTask)
+    celery = Celery(app.name, task_cls=FlaskTask, amqp="app.broker:AMQP")
     celery.config_from_object("celeryconfig")
     broker_url = app.config["CELERY_BROKER_URL"]
     celery.conf.broker_url = broker_url

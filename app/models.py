@@ -308,15 +308,18 @@ class DeliveryAttempt(db.Model):
 
 
 class DeliveryRateWindow(db.Model):
-    """Attempts granted to one webhook in one rate-limit window, when Redis is not configured.
+    """Attempts granted to one endpoint in one rate-limit window, when Redis is not configured.
 
+    An endpoint is an owner's URL: all of one owner's webhooks to the same (normalised) URL
+    share its budget, named by the URL's SHA-256 so that the key has a fixed length.
     The database is the one store every worker process shares, so the limit holds across them.
     """
 
     __tablename__ = "delivery_rate_windows"
 
-    webhook_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("webhooks.id", ondelete="CASCADE"), primary_key=True
+    owner_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
+    url_sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     window_start: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     count: Mapped[int] = mapped_column(default=0)

@@ -12,8 +12,12 @@ from celery import Celery
 @cache
 def _celery() -> Celery:
     from app import create_app
+    from tasks import recovery
 
-    return create_app().extensions["celery"]
+    app = create_app()
+    celery = app.extensions["celery"]
+    recovery.install(celery, app)
+    return celery
 
 
 def __getattr__(name: str) -> Celery:

@@ -3,7 +3,7 @@ thread, a keep-alive pool, a fork hook). Infrastructure, not a rule: the rules i
 in `app.domain`. Callers use what this package exports, not its modules' internals.
 """
 
-from app.outbound.client import AttemptResult, post
+from app.outbound.client import AttemptResult, post, storable
 from app.outbound.pool import close_idle
 
-__all__ = ["AttemptResult", "close_idle", "post"]
+__all__ = ["AttemptResult", "close_idle", "post", "storable"]

@@ -13,6 +13,10 @@ import sqlalchemy as sa
 from app.config import PROGRESS_BIND
 from app.extensions import db
 
+# The database restarting or failing over, or a connection cut: the work is still there to do
+# once it is back, so these are retried, never recorded against a delivery.
+DATABASE_AWAY = (sa.exc.OperationalError, sa.exc.InterfaceError)
+
 
 def on_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"

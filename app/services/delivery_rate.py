@@ -25,7 +25,7 @@ from flask import current_app
 from redis.commands.core import Script
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.domain.delivery_rate import RateLimit
+from app.domain.delivery_rate import Endpoint, RateLimit
 from app.domain.retry import EARLY_TOLERANCE
 from app.extensions import db
 from app.models import DeliveryRateWindow
@@ -41,6 +41,7 @@ MAX_JITTER_SECONDS = 1.0
 
 
 def current_limit() -> RateLimit:
+    """The service's default limit per endpoint (WEBHOOK_RATE_LIMIT)."""
     return RateLimit(*current_app.config["WEBHOOK_RATE_LIMIT"])
 
 
@@ -53,15 +54,16 @@ class Postponed:
 
 
 def acquire(
-    webhook_id: int, reserved_window: int | None = None, *, limit: RateLimit | None = None
+    endpoint: Endpoint, limit: RateLimit, reserved_window: int | None = None
 ) -> Postponed | None:
-    """None when an attempt to this webhook may go now; otherwise where it was given a place.
+    """None when an attempt to this endpoint may go now; otherwise where it was given a place.
 
+    `limit` is the webhook's own (or its format's default), which the claim reads. The owner's
+    webhooks to one URL share one count: each goes while that count is under its own limit,
+    so the URL gets at most the largest of their limits (docs/security.md).
     `reserved_window` is the place an earlier call gave this attempt: in that window (or as
     early before it as a claim may take it up) the attempt goes without being counted again.
-    `limit` is the webhook's own (the claim reads it); WEBHOOK_RATE_LIMIT when not given.
     """
-    limit = limit or current_limit()
     now = time.time()
     if reserved_window is not None and (
         reserved_window - EARLY_TOLERANCE.total_seconds() <= now < reserved_window + limit.period
@@ -72,14 +74,14 @@ def acquire(
     placed: int | None = None
     if url:
         try:
-            placed = _place_redis(url, webhook_id, limit, window)
+            placed = _place_redis(url, endpoint, limit, window)
         except redis.RedisError as exc:
             # Deliveries go on while Redis is away, counted where every worker still can.
             log.warning(
                 "Redis unavailable for the delivery rate limit, using the database: %s", exc
             )
     if placed is None:
-        placed = _place_database(webhook_id, limit, window)
+        placed = _place_database(endpoint, limit, window)
     if placed <= window:
         return None
     jitter = random.uniform(0, min(MAX_JITTER_SECONDS, limit.period / 10))
@@ -132,39 +134,47 @@ def _placing(url: str) -> Script:
         return script
 
 
-def _place_redis(url: str, webhook_id: int, limit: RateLimit, window: int) -> int:
+def _place_redis(url: str, endpoint: Endpoint, limit: RateLimit, window: int) -> int:
     """The window this attempt is counted in, from the current one on."""
-    prefix = f"signalpost:delivery-rate:{webhook_id}:"
+    prefix = f"signalpost:delivery-rate:{endpoint.owner_id}:{endpoint.url_sha256}:"
     place = _placing(url)
     return int(place(args=[prefix, window, limit.count, limit.period, int(time.time())]))
 
 
-def _place_database(webhook_id: int, limit: RateLimit, window: int) -> int:
+def _place_database(endpoint: Endpoint, limit: RateLimit, window: int) -> int:
     """The window this attempt is counted in, from the current one on: `_PLACE`'s rule."""
     table = DeliveryRateWindow.__table__
-    furthest = db.session.scalar(
-        sa.select(sa.func.max(table.c.window_start)).where(table.c.webhook_id == webhook_id)
-    )
+    key = _database_key(endpoint)
+    furthest = db.session.scalar(sa.select(sa.func.max(table.c.window_start)).where(*key))
     furthest = furthest or window
     candidate = window
-    while not _take_database(webhook_id, limit, candidate):
+    while not _take_database(endpoint, limit, candidate):
         candidate = furthest if candidate < furthest else candidate + limit.period
     db.session.execute(
         sa.delete(table).where(
-            table.c.webhook_id == webhook_id,
-            table.c.window_start < window - max(KEEP_WINDOWS_SECONDS, limit.period),
+            *key, table.c.window_start < window - max(KEEP_WINDOWS_SECONDS, limit.period)
         )
     )
     db.session.commit()
     return candidate
 
 
-def _take_database(webhook_id: int, limit: RateLimit, window: int) -> bool:
+def _database_key(endpoint: Endpoint) -> tuple[sa.ColumnElement[bool], ...]:
+    table = DeliveryRateWindow.__table__
+    return (table.c.owner_id == endpoint.owner_id, table.c.url_sha256 == endpoint.url_sha256)
+
+
+def _take_database(endpoint: Endpoint, limit: RateLimit, window: int) -> bool:
     table = DeliveryRateWindow.__table__
     dialect = postgresql if connections.on_postgres() else sqlite
     db.session.execute(
         dialect.insert(table)
-        .values(webhook_id=webhook_id, window_start=window, count=0)
+        .values(
+            owner_id=endpoint.owner_id,
+            url_sha256=endpoint.url_sha256,
+            window_start=window,
+            count=0,
+        )
         .on_conflict_do_nothing()
     )
     # One conditional UPDATE: the row lock makes concurrent workers take turns, and the
@@ -172,9 +182,7 @@ def _take_database(webhook_id: int, limit: RateLimit, window: int) -> bool:
     granted = db.session.execute(
         sa.update(table)
         .where(
-            table.c.webhook_id == webhook_id,
-            table.c.window_start == window,
-            table.c.count < limit.count,
+            *_database_key(endpoint), table.c.window_start == window, table.c.count < limit.count
         )
         .values(count=table.c.count + 1)
     ).rowcount

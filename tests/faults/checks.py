@@ -24,6 +24,18 @@ def received_ids(receiver: Receiver) -> Counter[str]:
     return Counter(request.headers["X-Webhook-Id"] for request in receiver.requests)
 
 
+def all_finished(event_ids: list[str]) -> bool:
+    open_rows = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Delivery)
+        .where(
+            Delivery.event_id.in_(event_ids),
+            Delivery.status.not_in([DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED]),
+        )
+    )
+    return open_rows == 0
+
+
 def settle(receiver: Receiver, event_ids: list[str], timeout: float = 120.0) -> None:
     """Wait until every event arrived and every delivery finished, requeueing as beat would."""
     deadline = time.monotonic() + timeout

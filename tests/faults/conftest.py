@@ -25,10 +25,10 @@ def start_worker(
     """Start `celery -A tasks worker` processes on the private Redis, with overrides."""
     started: list[Worker] = []
 
-    def start(**overrides: str) -> Worker:
+    def start(app_module: str = "tasks", **overrides: str) -> Worker:
         log = tmp_path / f"worker-{len(started) + 1}.log"
         env = {**settings, "CELERY_BROKER_URL": private_redis.url, **overrides}
-        worker = Worker(env, log).start()
+        worker = Worker(env, log, app_module=app_module).start()
         started.append(worker)
         return worker
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ import redis
 import sqlalchemy as sa
 from freezegun import freeze_time
 
+from app.domain.delivery_rate import Endpoint
 from app.domain.status import DeliveryStatus
 from app.extensions import db
 from app.models import Delivery, DeliveryRateWindow, Event, Webhook, utcnow
@@ -21,6 +23,25 @@ from tests.security.servers import DripServer, HugeBodyServer
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
+
+
+def endpoint_of(webhook: Webhook) -> Endpoint:
+    return Endpoint(webhook.user_id, webhook.url)
+
+
+def acquire(webhook: Webhook, reserved_window: int | None = None) -> delivery_rate.Postponed | None:
+    """The service's limit, counted for the webhook's owner and URL, as the worker counts it."""
+    return delivery_rate.acquire(
+        endpoint_of(webhook), delivery_rate.current_limit(), reserved_window
+    )
+
+
+def windows_of(webhook: Webhook) -> tuple[sa.ColumnElement[bool], ...]:
+    endpoint = endpoint_of(webhook)
+    return (
+        DeliveryRateWindow.owner_id == endpoint.owner_id,
+        DeliveryRateWindow.url_sha256 == endpoint.url_sha256,
+    )
 
 
 def deliveries_of(webhook_id: int) -> list[Delivery]:
@@ -91,12 +112,35 @@ def test_thirty_events_all_arrive_never_more_than_the_limit_per_window(
     assert len(receiver.requests) == 30
     assert all(row.status == DeliveryStatus.SUCCEEDED and row.attempts == 1 for row in rows)
     windows = db.session.scalars(
-        sa.select(DeliveryRateWindow.count).where(DeliveryRateWindow.webhook_id == webhook.id)
+        sa.select(DeliveryRateWindow.count).where(*windows_of(webhook))
     ).all()
     assert sum(windows) == 30 and max(windows) <= 5, windows
     db.session.refresh(webhook)
     # Postponed is not failed: the counters saw thirty successes and nothing else.
     assert (webhook.success_count, webhook.failure_count) == (30, 0)
+
+
+def test_fifteen_webhooks_of_one_owner_to_one_url_share_one_budget(
+    app, make_user, make_webhook, receiver, monkeypatch
+):
+    """Issue 17's finding: fifteen webhooks at one URL sent 30 POSTs in 0.25 s against a limit
+    of 10 a minute. They now share the URL's budget: per window, never more than the limit."""
+    limit, period = 5, 2
+    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (limit, period))
+    owner = make_user()
+    hooks = [make_webhook(receiver.url, user=owner, name=f"Hook {n}")[0] for n in range(15)]
+
+    for number in range(2):
+        assert events.trigger_event(owner, "price_above", {"n": number}).deliveries == 15
+
+    for webhook in hooks:
+        wait_for(lambda webhook=webhook: finished(webhook.id, 2), timeout=60)
+    assert len(receiver.requests) == 30
+    per_window = Counter(int(request.at // period) for request in receiver.requests)
+    assert max(per_window.values()) <= limit, sorted(per_window.items())
+    assert len(per_window) >= 30 // limit, "spread over as many windows as the budget needs"
+    db.session.expire_all()
+    assert all(row.status == DeliveryStatus.SUCCEEDED for w in hooks for row in deliveries_of(w.id))
 
 
 @pytest.fixture(params=["database", "redis"])
@@ -112,13 +156,13 @@ def test_the_limiter_grants_the_limit_then_asks_to_wait_for_the_next_window(
     monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (5, 60))
     webhook, _ = make_webhook("http://127.0.0.1:9/hook")
     with freeze_time("2030-01-01 12:00:15") as clock:
-        answers = [delivery_rate.acquire(webhook.id) for _ in range(7)]
+        answers = [acquire(webhook) for _ in range(7)]
         assert answers[:5] == [None] * 5
         assert all(45 <= answer.wait <= 46 for answer in answers[5:])
         clock.tick(44)
-        assert delivery_rate.acquire(webhook.id) is not None
+        assert acquire(webhook) is not None
         clock.tick(1)
-        assert delivery_rate.acquire(webhook.id) is None, "a new window"
+        assert acquire(webhook) is None, "a new window"
 
 
 def test_a_burst_is_given_places_in_the_next_windows_in_turn(
@@ -128,7 +172,7 @@ def test_a_burst_is_given_places_in_the_next_windows_in_turn(
     webhook, _ = make_webhook("http://127.0.0.1:9/hook")
     with freeze_time("2030-01-01 12:00:15"):
         window = int(time.time()) // 60 * 60
-        answers = [delivery_rate.acquire(webhook.id) for _ in range(17)]
+        answers = [acquire(webhook) for _ in range(17)]
     assert answers[:5] == [None] * 5
     places = [answer.window - window for answer in answers[5:]]
     assert places == [60] * 5 + [120] * 5 + [180] * 2
@@ -143,19 +187,19 @@ def test_an_attempt_goes_on_its_place_without_being_counted_again(
     monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (1, 60))
     webhook, _ = make_webhook("http://127.0.0.1:9/hook")
     with freeze_time("2030-01-01 12:00:15") as clock:
-        assert delivery_rate.acquire(webhook.id) is None
-        place = delivery_rate.acquire(webhook.id)
+        assert acquire(webhook) is None
+        place = acquire(webhook)
         assert place.window == int(time.time()) // 60 * 60 + 60
 
         clock.tick(place.wait - 1)  # taken up a moment early, as clocks a little apart allow
-        assert delivery_rate.acquire(webhook.id, reserved_window=place.window) is None
+        assert acquire(webhook, reserved_window=place.window) is None
         clock.tick(1)
         # That window's one place is this attempt's: any other attempt goes after it.
-        assert delivery_rate.acquire(webhook.id).window == place.window + 60
+        assert acquire(webhook).window == place.window + 60
 
         clock.tick(600)  # an attempt that missed its window is counted like any other
-        assert delivery_rate.acquire(webhook.id, reserved_window=place.window) is None
-        assert delivery_rate.acquire(webhook.id, reserved_window=place.window) is not None
+        assert acquire(webhook, reserved_window=place.window) is None
+        assert acquire(webhook, reserved_window=place.window) is not None
 
 
 def test_a_burst_to_a_limited_endpoint_is_postponed_once_per_delivery(
@@ -184,7 +228,7 @@ def test_a_burst_to_a_limited_endpoint_is_postponed_once_per_delivery(
     assert len(receiver.requests) == 5
     counts = db.session.scalars(
         sa.select(DeliveryRateWindow.count)
-        .where(DeliveryRateWindow.webhook_id == webhook.id)
+        .where(*windows_of(webhook))
         .order_by(DeliveryRateWindow.window_start)
     ).all()
     assert counts == [2, 2, 1]
@@ -199,14 +243,20 @@ def unqueued_delivery(webhook: Webhook) -> int:
     return row.id
 
 
-def test_each_endpoint_has_its_own_limit(app, ctx, make_webhook, storage, monkeypatch):
-    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (1, 60))
-    first, _ = make_webhook("http://127.0.0.1:9/hook")
-    second, _ = make_webhook("http://127.0.0.1:9/hook")
+def test_an_owners_webhooks_to_one_url_share_its_budget_and_no_one_else_does(
+    app, ctx, make_user, make_webhook, storage, monkeypatch
+):
+    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (2, 60))
+    owner = make_user()
+    first, _ = make_webhook("http://127.0.0.1:9/hook", user=owner)
+    same_url, _ = make_webhook("http://127.0.0.1:9/hook", user=owner, name="Another")
+    other_url, _ = make_webhook("http://127.0.0.1:9/other", user=owner)
+    someone_elses, _ = make_webhook("http://127.0.0.1:9/hook")
     with freeze_time("2030-01-01 13:00:00"):
-        assert delivery_rate.acquire(first.id) is None
-        assert delivery_rate.acquire(first.id) is not None
-        assert delivery_rate.acquire(second.id) is None
+        assert acquire(first) is None
+        assert acquire(same_url) is None
+        assert acquire(first) is not None and acquire(same_url) is not None
+        assert [acquire(other_url), acquire(someone_elses)] == [None, None]
 
 
 def test_old_database_windows_are_deleted(app, ctx, make_webhook, monkeypatch):
@@ -214,13 +264,11 @@ def test_old_database_windows_are_deleted(app, ctx, make_webhook, monkeypatch):
     monkeypatch.setitem(app.config, "REDIS_URL", None)
     webhook: Webhook = make_webhook("http://127.0.0.1:9/hook")[0]
     with freeze_time("2030-01-01 10:00:00") as clock:
-        delivery_rate.acquire(webhook.id)
+        acquire(webhook)
         clock.tick(3 * 3600)
-        delivery_rate.acquire(webhook.id)
+        acquire(webhook)
     starts = db.session.scalars(
-        sa.select(DeliveryRateWindow.window_start).where(
-            DeliveryRateWindow.webhook_id == webhook.id
-        )
+        sa.select(DeliveryRateWindow.window_start).where(*windows_of(webhook))
     ).all()
     assert len(starts) == 1
 
@@ -230,11 +278,11 @@ def test_without_redis_the_database_keeps_the_count(app, ctx, make_webhook, monk
     monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens
     webhook, _ = make_webhook("http://127.0.0.1:9/hook")
     with freeze_time("2030-01-01 14:00:00"):
-        answers = [delivery_rate.acquire(webhook.id) for _ in range(3)]
+        answers = [acquire(webhook) for _ in range(3)]
     assert answers[:2] == [None, None] and answers[2] is not None
     counts = db.session.execute(
         sa.select(DeliveryRateWindow.window_start, DeliveryRateWindow.count)
-        .where(DeliveryRateWindow.webhook_id == webhook.id)
+        .where(*windows_of(webhook))
         .order_by(DeliveryRateWindow.window_start)
     ).all()
     # The third attempt's place is counted in the window it was given.
@@ -259,7 +307,7 @@ def test_a_workers_threads_first_counting_at_once_share_one_client(
         return built[-1]
 
     monkeypatch.setattr(redis.Redis, "from_url", slowly_built)
-    webhook_id = make_webhook("http://127.0.0.1:9/hook")[0].id
+    endpoint = endpoint_of(make_webhook("http://127.0.0.1:9/hook")[0])
     errors: list[BaseException] = []
     start = threading.Barrier(16)
 
@@ -267,7 +315,7 @@ def test_a_workers_threads_first_counting_at_once_share_one_client(
         with app.app_context():
             start.wait()
             try:
-                assert delivery_rate.acquire(webhook_id) is None
+                assert delivery_rate.acquire(endpoint, delivery_rate.current_limit()) is None
             except BaseException as error:  # reported by the assertion below
                 errors.append(error)
 
@@ -281,22 +329,24 @@ def test_a_workers_threads_first_counting_at_once_share_one_client(
 
 
 def test_redis_and_the_database_place_attempts_alike(
-    app, ctx, make_webhook, broker_url, monkeypatch
+    app, ctx, make_user, make_webhook, broker_url, monkeypatch
 ):
     """The placing rule is written twice, in Lua for Redis and in Python for the database: the
-    same attempts at the same moments get the same places from either."""
+    same attempts at the same moments get the same places from either, with the attempts of
+    two webhooks of one owner to one URL counted together in both."""
     monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (3, 10))
     seconds = [0, 0, 0, 0, 0, 1, 4, 4, 9, 10, 10, 10, 11, 25, 25, 25, 25, 26, 60, 60, 61, 95]
     placed = {}
     for store, url in (("redis", broker_url), ("database", None)):
         monkeypatch.setitem(app.config, "REDIS_URL", url)
-        webhook_id = make_webhook("http://127.0.0.1:9/hook")[0].id
+        owner = make_user()
+        pair = [make_webhook("http://127.0.0.1:9/hook", user=owner)[0] for _ in range(2)]
         start = datetime(2030, 1, 1, 15, 0, tzinfo=UTC)
         places = []
         with freeze_time(start) as clock:
-            for second in seconds:
+            for number, second in enumerate(seconds):
                 clock.move_to(start + timedelta(seconds=second))
-                answer = delivery_rate.acquire(webhook_id)
+                answer = acquire(pair[number % 2])
                 places.append(None if answer is None else answer.window - int(start.timestamp()))
         placed[store] = places
     assert placed["redis"] == placed["database"]

@@ -139,12 +139,18 @@ class Worker:
     """`celery -A tasks worker` as operators run it, in a process of its own."""
 
     def __init__(
-        self, env: dict[str, str], log: Path, concurrency: int = 8, pool: str = "threads"
+        self,
+        env: dict[str, str],
+        log: Path,
+        concurrency: int = 8,
+        pool: str = "threads",
+        app_module: str = "tasks",  # what `-A` loads: a test's own module may wrap `tasks`
     ) -> None:
         self.env = {**os.environ, **env}
         self.log = log
         self.concurrency = concurrency
         self.pool = pool
+        self.app_module = app_module
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Worker:
@@ -152,7 +158,7 @@ class Worker:
         command = [
             celery,
             "-A",
-            "tasks",
+            self.app_module,
             "worker",
             "--pool",
             self.pool,

@@ -9,14 +9,17 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
+from app import outbound
+from app.domain.delivery_rate import Endpoint
 from app.domain.retry import RetryPolicy, parse_retry_after, status_after
 from app.domain.status import OPEN_STATUSES, DeliveryStatus
+from app.extensions import db
 from app.models import utcnow
-from app.services import delivery_rate
-from app.services.delivery import ordering
+from app.services import connections, delivery_rate
+from app.services.delivery import ordering, record
 from app.services.delivery.claim import Claimed, claim
-from app.services.delivery.record import record, settle
-from app.services.delivery.send import send
+from app.services.delivery.record import settle
+from app.services.delivery.send import Sent, internal_error, send
 
 # The package's name, as before the package was split: log filters and searches use it.
 log = logging.getLogger(__package__)
@@ -35,7 +38,23 @@ def retry_policy() -> RetryPolicy:
 
 
 def attempt_delivery(delivery_id: int) -> Outcome:
-    """Make the next attempt of a delivery, if it is due and nobody else holds it."""
+    """Make the next attempt of a delivery, if it is due and nobody else holds it.
+
+    An attempt that raises ends as a failed attempt with its error, counted and retried like
+    any other failure, so a delivery never stays `sending` to be requeued and crash again for
+    ever. Only the database being away propagates: the task retries it, and the lease holds.
+    """
+    try:
+        return _attempt(delivery_id)
+    except connections.DATABASE_AWAY:
+        raise
+    except Exception as exc:
+        log.exception("delivery=%s: the attempt raised", delivery_id)
+        db.session.rollback()
+        return _end_as_failed(delivery_id, exc)
+
+
+def _attempt(delivery_id: int) -> Outcome:
     claimed = claim(delivery_id)
     if claimed is None:
         return Outcome(None)
@@ -50,9 +69,8 @@ def attempt_delivery(delivery_id: int) -> Outcome:
         ahead = ordering.ahead_of(claimed.id, claimed.webhook_id, utcnow())
         if ahead is not None:
             return _wait_behind(claimed, ahead)
-    postponed = delivery_rate.acquire(
-        claimed.webhook_id, claimed.rate_window, limit=claimed.rate_limit
-    )
+    endpoint = Endpoint(claimed.owner_id, claimed.outgoing.url)
+    postponed = delivery_rate.acquire(endpoint, claimed.rate_limit, claimed.rate_window)
     if postponed is not None:
         if _expired(claimed, utcnow() + timedelta(seconds=postponed.wait)):
             return _ended(claimed, _expire(claimed))
@@ -71,7 +89,7 @@ def attempt_delivery(delivery_id: int) -> Outcome:
     status = status_after(result.status_code, delay)
     if delay is not None and _expired(claimed, utcnow() + timedelta(seconds=delay)):
         status, delay = DeliveryStatus.EXPIRED, None  # the retry would come too late
-    if not record(claimed, sent, status, delay, counted=True):
+    if not record.record(claimed, sent, status, delay, counted=True):
         log.info(
             "delivery=%s webhook=%s was deleted while being sent", claimed.id, claimed.webhook_id
         )
@@ -121,6 +139,30 @@ def _expire(claimed: Claimed) -> Outcome:
     return Outcome(DeliveryStatus.EXPIRED)
 
 
+def _end_as_failed(delivery_id: int, exc: Exception) -> Outcome:
+    """Record the attempt that raised as failed, if it got as far as holding the delivery."""
+    held = record.held(delivery_id)
+    if held is None:
+        return Outcome(None)
+    error = internal_error(exc)
+    delay = retry_policy().next_delay(held.attempts + 1, None, None)
+    status = status_after(None, delay)
+    failed = Sent(utcnow(), None, None, outbound.AttemptResult(None, None, 0, error))
+    if not record.record(held, failed, status, delay, counted=True):
+        return Outcome(None)
+    if held.ordered and status not in OPEN_STATUSES:
+        ordering.queue_next(held.webhook_id, held.id)
+    _log_line(
+        delivery=delivery_id,
+        webhook=held.webhook_id,
+        attempt=held.attempts + 1,
+        status=str(status),
+        retry_in=delay,
+        error=error,
+    )
+    return Outcome(status, delay)
+
+
 def _postpone(claimed: Claimed, postponed: delivery_rate.Postponed) -> Outcome:
     """Over the endpoint's rate limit: go when the window the limiter gave it a place in opens.
 
@@ -141,15 +183,20 @@ def _postpone(claimed: Claimed, postponed: delivery_rate.Postponed) -> Outcome:
 
 def _report(claimed: Claimed, status: str, attempt: int, **details: object) -> None:
     """One logfmt line per outcome, carrying the ids an operator searches by."""
-    fields = {
-        "delivery": claimed.id,
-        "event": claimed.outgoing.event_id,
-        "webhook": claimed.webhook_id,
-        "attempt": attempt,
-        "status": str(status),
-        **{name: value for name, value in details.items() if value is not None},
-    }
-    log.info(" ".join(f"{name}={_logfmt(value)}" for name, value in fields.items()))
+    _log_line(
+        delivery=claimed.id,
+        event=claimed.outgoing.event_id,
+        webhook=claimed.webhook_id,
+        attempt=attempt,
+        status=str(status),
+        **details,
+    )
+
+
+def _log_line(**fields: object) -> None:
+    log.info(
+        " ".join(f"{name}={_logfmt(value)}" for name, value in fields.items() if value is not None)
+    )
 
 
 def _logfmt(value: object) -> str:

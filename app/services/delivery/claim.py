@@ -33,6 +33,7 @@ class Claimed:
     expires_at: datetime | None  # when it is no longer worth sending
     rate_limit: RateLimit  # the webhook's own, or its format's default
     webhook_id: int
+    owner_id: int  # the webhook's user: the delivery rate is counted per owner and URL
     webhook_active: bool
     ordered: bool
     disabled_reason: str | None
@@ -57,6 +58,7 @@ _CLAIMED_COLUMNS = (
     _deliveries.c.expires_at,
     _deliveries.c.webhook_id,
     _deliveries.c.event_id,
+    _webhooks.c.user_id,
     _webhooks.c.is_active,
     _webhooks.c.ordered,
     _webhooks.c.disabled_reason,
@@ -124,6 +126,7 @@ def claim(delivery_id: int) -> Claimed | None:
         expires_at=row.expires_at,
         rate_limit=limit_for(row.rate_limit, row.format, current_limit()),
         webhook_id=row.webhook_id,
+        owner_id=row.user_id,
         webhook_active=row.is_active,
         ordered=row.ordered,
         disabled_reason=row.disabled_reason,

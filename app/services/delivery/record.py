@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 from flask import current_app
 
-from app import metrics
+from app import metrics, outbound
 from app.domain.retry import is_success
 from app.domain.status import DeliveryStatus
 from app.extensions import db
-from app.models import Delivery, DeliveryAttempt, UTCDateTime, Webhook, utcnow
+from app.models import Delivery, DeliveryAttempt, Event, UTCDateTime, Webhook, utcnow
 from app.services import connections, notices, operator_notices
-from app.services.delivery.claim import Claimed
 from app.services.delivery.send import Sent
 
 _deliveries = Delivery.__table__
@@ -131,6 +131,79 @@ _INSERT_ATTEMPT = sa.insert(_attempts).values(
 _COUNT = _count.where(_webhooks.c.id == sa.bindparam("counted_webhook"))
 
 
+class Named(Protocol):
+    """The event of a delivery, as the notices name it."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def event_type(self) -> str: ...
+
+
+class Held(Protocol):
+    """A delivery under this worker's lease: what recording its attempt needs of it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def webhook_id(self) -> int: ...
+    @property
+    def attempts(self) -> int: ...  # made before this one
+    @property
+    def webhook_system(self) -> bool: ...
+    @property
+    def ordered(self) -> bool: ...
+    @property
+    def outgoing(self) -> Named: ...
+
+
+@dataclass(frozen=True)
+class HeldEvent:
+    event_id: str
+    event_type: str
+
+
+@dataclass(frozen=True)
+class HeldDelivery:
+    id: int
+    webhook_id: int
+    attempts: int
+    webhook_system: bool
+    ordered: bool
+    outgoing: HeldEvent
+
+
+_HELD = (
+    sa.select(
+        _deliveries.c.webhook_id,
+        _deliveries.c.attempts,
+        _deliveries.c.event_id,
+        _webhooks.c.is_system,
+        _webhooks.c.ordered,
+        Event.__table__.c.event_type,
+    )
+    .join(_webhooks, _webhooks.c.id == _deliveries.c.webhook_id)
+    .join(Event.__table__, Event.__table__.c.id == _deliveries.c.event_id)
+    .where(
+        _deliveries.c.id == sa.bindparam("delivery_id"),
+        _deliveries.c.status == DeliveryStatus.SENDING,
+    )
+)
+
+
+def held(delivery_id: int) -> HeldDelivery | None:
+    """The delivery while it is `sending`, for an attempt that broke before it could record;
+    None when it is not (the fault came before the claim, or after the record)."""
+    row = db.session.execute(_HELD, {"delivery_id": delivery_id}).one_or_none()
+    db.session.commit()
+    if row is None:
+        return None
+    event = HeldEvent(row.event_id, row.event_type)
+    return HeldDelivery(
+        delivery_id, row.webhook_id, row.attempts, row.is_system, row.ordered, event
+    )
+
+
 @dataclass(frozen=True)
 class Counted:
     consecutive_failures: int | None = None
@@ -138,9 +211,7 @@ class Counted:
     disabled_at: datetime | None = None
 
 
-def record(
-    claimed: Claimed, sent: Sent, status: str, delay: float | None, *, counted: bool
-) -> bool:
+def record(claimed: Held, sent: Sent, status: str, delay: float | None, *, counted: bool) -> bool:
     """Log the attempt on the delivery and update the webhook's counters, all at once.
 
     False when the webhook, and with it the delivery, was deleted while the request was out.
@@ -161,7 +232,10 @@ def record(
         "duration_ms": result.duration_ms,
         "error": result.error,
         "ok": is_success(result.status_code),
-        "sent_body": None if sent.body is None else sent.body.decode("utf-8"),
+        # Bodies are UTF-8 unless a format has a bug; that must not stop the record.
+        "sent_body": None
+        if sent.body is None
+        else outbound.storable(sent.body.decode("utf-8", errors="replace")),
         "next_at": None if delay is None else now + timedelta(seconds=delay),
         "counted": counted,
         "succeeded": int(status == DeliveryStatus.SUCCEEDED),
@@ -189,9 +263,7 @@ def record(
     return True
 
 
-def _tell(
-    claimed: Claimed, status: str, counted: Counted, error: str | None, now: datetime
-) -> None:
+def _tell(claimed: Held, status: str, counted: Counted, error: str | None, now: datetime) -> None:
     """A delivery that failed for good, and the failure that disabled its webhook, are told
     to the operator; the owner hears by mail."""
     failed = status == DeliveryStatus.FAILED

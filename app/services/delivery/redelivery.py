@@ -18,19 +18,28 @@ from app.services.errors import Conflict, ValidationError
 # queue message (broker outage, lost Redis data) once it has been due this long.
 REQUEUE_GRACE = timedelta(seconds=60)
 REQUEUE_BATCH = 1000
+# After an outage (the broker or the database back), queue messages may have been lost with
+# the broker's data or never published: what is due is sent again almost at once, rather than
+# a minute later. Most of what is due then really is lost, so a duplicate is the price of a
+# second's grace; the claim lets only one through.
+RECOVERY_GRACE = timedelta(seconds=1)
 
 
-def due_deliveries(grace: timedelta) -> list[Delivery]:
-    """Deliveries due for longer than `grace` that are not being sent, or whose sender died."""
+def due_deliveries(grace: timedelta, due_after: datetime | None = None) -> list[Delivery]:
+    """Deliveries due for longer than `grace` (and since `due_after`, if given) that are not
+    being sent, or whose sender died."""
     now = utcnow()
+    waiting = sa.and_(
+        Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SCHEDULED]),
+        Delivery.next_attempt_at <= now - grace,
+    )
+    if due_after is not None:
+        waiting = sa.and_(waiting, Delivery.next_attempt_at > due_after)
     query = (
         sa.select(Delivery)
         .where(
             sa.or_(
-                sa.and_(
-                    Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SCHEDULED]),
-                    Delivery.next_attempt_at <= now - grace,
-                ),
+                waiting,
                 sa.and_(
                     Delivery.status == DeliveryStatus.SENDING,
                     Delivery.lease_until < now,
@@ -64,6 +73,23 @@ def require_active(webhook: Webhook) -> None:
         else "Enable it, then deliver again."
     )
     raise Conflict(f"Nothing was sent: the webhook is disabled. {reason} {then}")
+
+
+def requeue_recovering(due_after: datetime | None) -> tuple[int, datetime | None]:
+    """One sweep of the recovery after an outage: queue again what became due after
+    `due_after` (all that is due, the first time) and was not sent, and every delivery whose
+    sender's lease ran out. Returns how many, and where the next sweep starts, so that a
+    delivery already queued by one sweep is not queued again by the next.
+    """
+    cutoff = utcnow() - RECOVERY_GRACE
+    rows = due_deliveries(RECOVERY_GRACE, due_after)
+    ids = [row.id for row in rows]
+    if len(rows) == REQUEUE_BATCH:  # more are due than one batch: go on from the last one
+        cutoff = min(cutoff, max(row.next_attempt_at for row in rows))
+    db.session.commit()
+    queued = queue.enqueue_deliveries(ids, queues.RETRIES)
+    # The broker still away: the next sweep tries the same again.
+    return queued, cutoff if queued == len(ids) else due_after
 
 
 def replay(

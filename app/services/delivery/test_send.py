@@ -10,11 +10,14 @@ from app.domain.catalog import TEST_EVENT, example_data
 from app.domain.formats.messages import Message, message_for
 from app.domain.payload import envelope
 from app.domain.retry import is_success, status_after
+from app.domain.status import DeliveryStatus
 from app.extensions import db
 from app.models import Delivery, Event, Webhook, utcnow
+from app.outbound import AttemptResult
+from app.services import connections
 from app.services.delivery.claim import claim
 from app.services.delivery.record import record
-from app.services.delivery.send import send
+from app.services.delivery.send import Sent, internal_error, send
 from app.services.errors import NotFound, ValidationError
 from app.services.events import new_event_id
 
@@ -92,9 +95,17 @@ def run_test(webhook: Webhook, event_type: str | None = None) -> tuple[int, dict
     claimed = claim(delivery_id)
     if claimed is None:  # the webhook was deleted meanwhile
         raise NotFound(f"No webhook with id {webhook.id}.")
-    sent = send(claimed.outgoing)
+    sent = send(claimed.outgoing)  # what raises in it comes back as a failed attempt
+    try:
+        record(claimed, sent, status_after(sent.result.status_code, None), None, counted=False)
+    except connections.DATABASE_AWAY:
+        raise
+    except Exception as exc:
+        # What came back could not be stored: the answer says so rather than a 500.
+        db.session.rollback()
+        sent = Sent(sent.started_at, None, None, AttemptResult(None, None, 0, internal_error(exc)))
+        record(claimed, sent, DeliveryStatus.FAILED, None, counted=False)
     result = sent.result
-    record(claimed, sent, status_after(result.status_code, None), None, counted=False)
     return delivery_id, {
         "success": is_success(result.status_code),
         "status_code": result.status_code,
