@@ -33,6 +33,7 @@ from app.models import User, Webhook
 from app.services import connections, users, webhooks
 from tests.support.mailsink import MailSink
 from tests.support.receiver import Receiver
+from tests.support.serving import serve
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
@@ -165,6 +166,12 @@ def app(settings: dict[str, str]) -> Iterator[Flask]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         gc.collect()
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[str]:
+    """The session's app served on 127.0.0.1, its base URL: a real server for real clients."""
+    yield from serve(app)
 
 
 @pytest.fixture
