@@ -46,10 +46,22 @@ Fault = str | Delay | Answer
 
 @dataclass
 class Seen:
-    """One connection: the request line, and the fault it met."""
+    """One connection: its request (line, headers with lower-case names, body) and its fault."""
 
     request_line: str
+    headers: dict[str, str]
+    body: bytes
     fault: Fault
+
+
+def _seen(request: bytes, fault: Fault) -> Seen:
+    head, _, body = request.partition(b"\r\n\r\n")
+    line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for header in lines:
+        name, _, value = header.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return Seen(line, headers, body, fault)
 
 
 def _read_request(connection: socket.socket) -> bytes:
@@ -141,7 +153,7 @@ class FaultProxy:
             return
         with self._lock:
             fault = self.faults.popleft() if self.faults else PASS
-            self.seen.append(Seen(request.split(b"\r\n", 1)[0].decode("latin-1"), fault))
+            self.seen.append(_seen(request, fault))
         if fault == REFUSE:
             return
         if isinstance(fault, Answer):
