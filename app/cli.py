@@ -205,14 +205,18 @@ def show_logs(webhook_id: int, limit: int) -> None:
 @click.option("--since", required=True, type=click.DateTime(), help="UTC, e.g. 2026-02-01T10:00")
 @click.option("--until", type=click.DateTime(), help="UTC; default: now.")
 @click.option("--failed-only", is_flag=True, help="Only events whose delivery failed.")
+@click.option("--missed", is_flag=True, help="Also the events it never got (while disabled).")
 @reports_errors
-def replay(webhook_id: int, since: datetime, until: datetime | None, failed_only: bool) -> None:
+def replay(
+    webhook_id: int, since: datetime, until: datetime | None, failed_only: bool, missed: bool
+) -> None:
     """Deliver again the events a webhook was sent in a time range, each under its own id."""
     count = redelivery.replay(
         webhooks.get_webhook(webhook_id),
         since.replace(tzinfo=UTC),
         until.replace(tzinfo=UTC) if until else None,
         failed_only=failed_only,
+        missed=missed,
     )
     click.echo(f"Queued {count} deliveries again.")
 

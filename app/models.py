@@ -226,6 +226,7 @@ class DeliveryAttempt(db.Model):
     request_headers: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
     status_code: Mapped[int | None]
     response_body: Mapped[str | None] = mapped_column(sa.Text)
+    response_headers: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
     duration_ms: Mapped[int]
     error: Mapped[str | None] = mapped_column(sa.Text)
 

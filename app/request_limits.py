@@ -21,6 +21,8 @@ SIGN_IN_LIMIT = "10/5 minutes"
 # per user. Both mail an address no one has verified, so they are kept few.
 REGISTER_LIMIT = "5/hour"
 VERIFY_RESEND_LIMIT = "3/hour"
+# Password reset links asked for, per client address: each may mail someone else's address.
+RESET_LIMIT = "5/hour"
 
 
 def user_key() -> str:

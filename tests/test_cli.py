@@ -137,3 +137,18 @@ def test_replay_sends_a_time_range_again_under_the_same_ids(runner, make_webhook
         first.event_id,
         second.event_id,
     }
+
+
+def test_replay_missed_queues_the_events_fired_while_disabled(runner, make_webhook):
+    from app.models import utcnow
+
+    webhook, _ = make_webhook("http://127.0.0.1:9/hook", events=["price_above"])
+    since = (utcnow() - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S")
+    invoke(runner, "webhooks", "disable", str(webhook.id))
+    events.trigger_event(webhook.user, "price_above", {"n": 1})
+    invoke(runner, "webhooks", "enable", str(webhook.id))
+
+    plain = invoke(runner, "webhooks", "replay", str(webhook.id), "--since", since)
+    assert plain.output.strip() == "Queued 0 deliveries again."
+    missed = invoke(runner, "webhooks", "replay", str(webhook.id), "--since", since, "--missed")
+    assert missed.output.strip() == "Queued 1 deliveries again."

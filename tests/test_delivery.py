@@ -106,6 +106,20 @@ def test_retries_keep_the_event_id_and_log_every_attempt(make_webhook, receiver)
     assert delivery.attempt_log[0].error == "HTTP 500"
 
 
+def test_every_attempt_keeps_the_response_headers(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url)
+    receiver.reply(Reply(503, "busy", headers={"Retry-After": "0", "X-Request-Id": "r-1"}))
+
+    events.trigger_event(webhook.user, "price_above", {"n": 1})
+
+    delivery = wait_for(lambda: finished(webhook.id))[0]
+    first, second = delivery.attempt_log
+    assert first.response_headers["Retry-After"] == "0"
+    assert first.response_headers["X-Request-Id"] == "r-1"
+    assert "X-Request-Id" not in second.response_headers
+    assert second.response_headers["Content-Length"] == "2"
+
+
 def test_a_timeout_is_retried(make_webhook, receiver):
     webhook, _ = make_webhook(receiver.url)
     receiver.reply(Reply(200, delay=3.5))  # WEBHOOK_TIMEOUT is 2 s in the tests

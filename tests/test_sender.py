@@ -126,3 +126,14 @@ def test_an_answer_longer_than_what_is_read_closes_the_connection():
     assert second.status_code == 200
     assert long_answer.client_ports[0] != long_answer.client_ports[1]
     outbound.close_idle()
+
+
+def test_kept_response_headers_join_repeats_and_stay_bounded():
+    many = [(f"X-{n}", "v") for n in range(client.RESPONSE_HEADERS_LIMIT + 10)]
+    kept = client.kept_headers([("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), *many])
+
+    assert kept["Set-Cookie"] == "a=1, b=2"
+    assert len(kept) == client.RESPONSE_HEADERS_LIMIT
+    huge = client.kept_headers([("X-Long", "x" * 5000), ("X-Nul", "a\x00b")])
+    assert len(huge["X-Long"]) == client.RESPONSE_HEADER_VALUE_LIMIT
+    assert huge["X-Nul"] == "a\ufffdb"

@@ -43,7 +43,8 @@ def retry_log(webhook_id: int, log_id: int) -> ResponseReturnValue:
 @document("Deliver a time range again", ok={202: schemas.REPLAYED}, body=schemas.REPLAY_INPUT)
 def replay(webhook_id: int) -> ResponseReturnValue:
     """Every event this webhook was sent between `since` and `until` (default: now), or only
-    those whose delivery failed, is queued to it again under its own event id."""
+    those whose delivery failed, is queued to it again under its own event id. With `missed`,
+    so are the owner's events of its types it was never sent (fired while it was disabled)."""
     webhook = webhooks.get_webhook(webhook_id, caller())
     body = json_object(schemas.REPLAY_INPUT)
     count = redelivery.replay(
@@ -51,5 +52,6 @@ def replay(webhook_id: int) -> ResponseReturnValue:
         timestamp(body, "since"),
         timestamp(body, "until") if "until" in body else None,
         failed_only=body.get("failed_only", False),
+        missed=body.get("missed", False),
     )
     return {"deliveries": count}, 202

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import request
 from werkzeug.exceptions import BadRequest
 
 from app.api.schemas import Schema
+from app.domain.timestamps import parse_utc
 from app.services.errors import ValidationError
 
 TYPE_NAMES = {
@@ -60,20 +61,9 @@ def json_object(schema: Schema) -> dict[str, Any]:
 def timestamp(body: dict[str, Any], name: str) -> datetime:
     """An ISO 8601 field as a UTC datetime; one without a zone is taken as UTC."""
     try:
-        moment = datetime.fromisoformat(body[name])
-    except ValueError:
-        raise ValidationError.from_fields(
-            {name: ["Must be an ISO 8601 date and time, e.g. 2026-02-01T10:30:00Z."]}
-        ) from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    try:
-        # 0001-01-01T00:00:00+23:59 is a valid ISO 8601 time that has no UTC year 1 or 9999.
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise ValidationError.from_fields(
-            {name: ["Must be a time between the years 1 and 9999 in UTC."]}
-        ) from None
+        return parse_utc(body[name])
+    except ValueError as exc:
+        raise ValidationError.from_fields({name: [str(exc)]}) from None
 
 
 def shape_problems(body: dict[str, Any], schema: Schema) -> dict[str, list[str]]:

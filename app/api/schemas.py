@@ -153,6 +153,12 @@ REPLAY_INPUT = strict_object(
             "range is `since` inclusive to `until` exclusive).",
         },
         "failed_only": {"type": "boolean", "description": "Only events whose delivery failed."},
+        "missed": {
+            "type": "boolean",
+            "description": "Also the owner's events of the webhook's types, fired in the range "
+            "after it was created, that never reached it (fired while it was disabled, or "
+            "skipped because it was). With `failed_only`: everything that did not arrive.",
+        },
     },
     required=["since"],
 )
@@ -230,6 +236,10 @@ ATTEMPT = strict_object(
         "duration_ms": INTEGER,
         "error": nullable(STRING),
         "response_body": nullable(STRING),
+        "response_headers": {
+            "type": ["object", "null"],
+            "additionalProperties": STRING,
+        },
     }
 )
 

@@ -24,3 +24,15 @@ class SignInForm(ServiceForm):
 class TokenForm(ServiceForm):
     name = StringField("Name", description="What will use it, e.g. “trading bot”.")
     submit = SubmitField("Create token")
+
+
+class ForgotPasswordForm(ServiceForm):
+    email = EmailField("Email")
+    submit = SubmitField("Send a reset link")
+
+
+class ResetPasswordForm(ServiceForm):
+    password = PasswordField(
+        "New password", description="At least 8 characters, and hard to guess: several words work."
+    )
+    submit = SubmitField("Set the new password")

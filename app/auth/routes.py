@@ -10,11 +10,23 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from app.auth import bp
-from app.auth.forms import RegisterForm, SignInForm, TokenForm
+from app.auth.forms import (
+    ForgotPasswordForm,
+    RegisterForm,
+    ResetPasswordForm,
+    SignInForm,
+    TokenForm,
+)
 from app.extensions import limiter
-from app.request_limits import REGISTER_LIMIT, SIGN_IN_LIMIT, VERIFY_RESEND_LIMIT, user_key
+from app.request_limits import (
+    REGISTER_LIMIT,
+    RESET_LIMIT,
+    SIGN_IN_LIMIT,
+    VERIFY_RESEND_LIMIT,
+    user_key,
+)
 from app.security_headers import shows_secret
-from app.services import signup, users
+from app.services import password_reset, signup, users
 from app.services.errors import ServiceError
 
 # A failed sign-in answers 401; only those count towards SIGN_IN_LIMIT, per client address.
@@ -101,6 +113,41 @@ def sign_in() -> ResponseReturnValue:
         form.form_errors.append("That email and password do not match an account.")
         return render_template("auth/sign_in.html", form=form), FAILED_SIGN_IN
     return render_template("auth/sign_in.html", form=form)
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(
+    RESET_LIMIT,
+    methods=["POST"],
+    error_message="Too many reset links asked for from your address. Try again in an hour.",
+)
+def forgot_password() -> ResponseReturnValue:
+    """Mail a reset link; the answer is the same whether or not the address has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        email = (form.email.data or "").strip()
+        password_reset.send_reset_link(email)
+        return render_template("auth/reset_sent.html", email=email)
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@shows_secret
+def reset_password(token: str) -> ResponseReturnValue:
+    """Choose a new password with a mailed link; it ends every session and works once."""
+    if password_reset.user_for(token) is None:
+        return render_template("auth/reset_expired.html"), 410
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            password_reset.reset_password(token, form.password.data or "")
+        except ServiceError as exc:
+            form.show(exc)
+        else:
+            logout_user()
+            flash("Your password is changed. Sign in with it.", "success")
+            return redirect(url_for("auth.sign_in"))
+    return render_template("auth/reset_password.html", form=form)
 
 
 @bp.post("/sign-out")

@@ -24,6 +24,9 @@ from app.outbound import pool
 from app.outbound.deadline import Deadline
 
 RESPONSE_BODY_LIMIT = 4096
+# What is kept of an answer's headers: enough to debug with, bounded against a hostile endpoint.
+RESPONSE_HEADERS_LIMIT = 50
+RESPONSE_HEADER_VALUE_LIMIT = 1024
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class AttemptResult:
     error: str | None
     retry_after: str | None = None
     refused: bool = False  # never sent: Signalpost itself refused the target; not retried
+    response_headers: dict[str, str] | None = None
 
 
 @cache
@@ -138,11 +142,24 @@ def _exchange(
         _elapsed_ms(started),
         _status_error(status, response.getheader("Location")),
         response.getheader("Retry-After"),
+        response_headers=kept_headers(response.getheaders()),
     )
 
 
 # How a kept-alive connection fails when the endpoint closed it while it sat idle.
 _STALE = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, http.client.NotConnected)
+
+
+def kept_headers(headers: list[tuple[str, str]]) -> dict[str, str]:
+    """The answer's headers as they are logged: repeated names joined, sizes capped."""
+    kept: dict[str, str] = {}
+    for name, value in headers:
+        name = storable(name)
+        if name not in kept and len(kept) >= RESPONSE_HEADERS_LIMIT:
+            continue
+        joined = f"{kept[name]}, {value}" if name in kept else value
+        kept[name] = storable(joined[:RESPONSE_HEADER_VALUE_LIMIT])
+    return kept
 
 
 def storable(text: str) -> str:

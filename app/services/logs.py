@@ -94,6 +94,7 @@ def log_as_dict(delivery: Delivery) -> dict[str, Any]:
                 "duration_ms": attempt.duration_ms,
                 "error": attempt.error,
                 "response_body": attempt.response_body,
+                "response_headers": attempt.response_headers,
             }
             for attempt in delivery.attempt_log
         ],

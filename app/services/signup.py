@@ -1,7 +1,7 @@
 """Self-registration: `SIGNALPOST_REGISTRATION` open, by invitation or closed; one answer
 whether or not the address already has an account; a signed link that verifies the address.
 
-Links are signed with SECRET_KEY (itsdangerous) and expire; nothing about them is stored.
+Links are signed and expire (app/services/signed_links.py); nothing about them is stored.
 """
 
 from __future__ import annotations
@@ -10,33 +10,17 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.security import generate_password_hash
 
 from app.extensions import db
 from app.models import User, utcnow
-from app.services import queue, users
+from app.services import queue, signed_links, users
 from app.services.errors import Conflict, Forbidden, ServiceError, ValidationError
 
 VERIFY_SALT = "signalpost-verify-email"
 INVITE_SALT = "signalpost-invite"
 VERIFY_TTL = timedelta(days=3)
 INVITE_TTL = timedelta(days=7)
-
-
-def _signer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
-
-
-def _read(salt: str, token: str, ttl: timedelta) -> Any:
-    try:
-        return _signer(salt).loads(token, max_age=int(ttl.total_seconds()))
-    except BadData:
-        return None
-
-
-def _link(path: str) -> str:
-    return current_app.config["BASE_URL"].rstrip("/") + path
 
 
 def invitation(token: str | None) -> str | None:
@@ -48,7 +32,7 @@ def invitation(token: str | None) -> str | None:
     if mode == "closed":
         raise Forbidden("Registration is closed here. Ask an administrator for an account.")
     if token:
-        payload = _read(INVITE_SALT, token, INVITE_TTL)
+        payload = signed_links.read(INVITE_SALT, token, INVITE_TTL)
         if not isinstance(payload, dict) or not isinstance(payload.get("email"), str):
             raise Forbidden("This invitation has expired or is not valid. Ask for a new one.")
         return payload["email"]
@@ -73,7 +57,9 @@ def register(email: str, password: str, *, invite: str | None = None) -> str:
     user = users.create_user(email, password, verified=invited is not None)
     if invited:
         queue.enqueue_mail(
-            email, "Your Signalpost account", _WELCOME.format(link=_link("/sign-in"))
+            email,
+            "Your Signalpost account",
+            _WELCOME.format(link=signed_links.absolute("/sign-in")),
         )
     else:
         send_verification(user)
@@ -86,13 +72,13 @@ def send_verification(user: User) -> None:
 
 
 def _verification_link(user: User) -> str:
-    token = _signer(VERIFY_SALT).dumps({"user": user.id, "email": user.email})
-    return _link(f"/verify-email/{token}")
+    token = signed_links.sign(VERIFY_SALT, {"user": user.id, "email": user.email})
+    return signed_links.absolute(f"/verify-email/{token}")
 
 
 def verify_email(token: str) -> User:
     """Mark the address the link was mailed to as verified; the link holds for VERIFY_TTL."""
-    payload = _read(VERIFY_SALT, token, VERIFY_TTL)
+    payload = signed_links.read(VERIFY_SALT, token, VERIFY_TTL)
     user = db.session.get(User, payload["user"]) if _is_verification(payload) else None
     if user is None or user.email != payload["email"]:
         raise ServiceError("This confirmation link has expired or is not valid.")
@@ -117,8 +103,8 @@ def invite(email: str) -> None:
         raise ValidationError.from_fields({"email": ["Enter a valid email address."]})
     if users.email_taken(email):
         raise Conflict(f"{email} already has an account.")
-    token = _signer(INVITE_SALT).dumps({"email": email})
-    link = _link(f"/register?invite={token}")
+    token = signed_links.sign(INVITE_SALT, {"email": email})
+    link = signed_links.absolute(f"/register?invite={token}")
     queue.enqueue_mail(
         email, "You are invited to Signalpost", _INVITE.format(link=link, days=INVITE_TTL.days)
     )
@@ -130,7 +116,7 @@ def _mail_account_exists(email: str) -> None:
     if owner.email_verified_at is None:
         link = _verification_link(owner)
         note = f"\nYou have not confirmed this address yet; this link does:\n{link}\n"
-    body = _EXISTS.format(link=_link("/sign-in"), note=note)
+    body = _EXISTS.format(link=signed_links.absolute("/sign-in"), note=note)
     queue.enqueue_mail(email, "Someone tried to register with your address", body)
 
 

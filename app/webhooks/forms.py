@@ -53,4 +53,5 @@ class ReplayForm(ServiceForm):
     since = DateTimeLocalField("From (UTC)", format="%Y-%m-%dT%H:%M")
     until = DateTimeLocalField("Until (UTC, optional)", format="%Y-%m-%dT%H:%M")
     failed_only = BooleanField("Only failed deliveries", default=True)
+    missed = BooleanField("Also what it missed while disabled")
     submit = SubmitField("Replay")

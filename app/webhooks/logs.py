@@ -83,7 +83,11 @@ def replay(webhook_id: int) -> ResponseReturnValue:
     until = form.until.data.replace(tzinfo=UTC) if form.until.data else None
     try:
         count = redelivery.replay(
-            webhook, form.since.data.replace(tzinfo=UTC), until, failed_only=form.failed_only.data
+            webhook,
+            form.since.data.replace(tzinfo=UTC),
+            until,
+            failed_only=form.failed_only.data,
+            missed=form.missed.data,
         )
     except ServiceError as exc:
         flash(exc.message, "error")

@@ -1,4 +1,4 @@
-"""The webhook list, the form, enable/disable, delete and the test dialog."""
+"""The webhook list, the form, enable/disable (and what it missed), delete and the test dialog."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from flask_login import current_user
 
 from app.domain.catalog import EVENT_TYPES
 from app.domain.signing import mask
+from app.domain.timestamps import isoformat, parse_utc
 from app.domain.urls import display_url
 from app.extensions import limiter
 from app.models import Webhook
 from app.request_limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
 from app.services import stats, webhooks
-from app.services.delivery import test_send
+from app.services.delivery import redelivery, test_send
 from app.services.errors import ServiceError
 from app.webhooks import bp
 from app.webhooks.forms import WebhookForm
@@ -99,13 +100,36 @@ def set_active(webhook_id: int) -> ResponseReturnValue:
     """Enable (forgetting past failures) or disable a webhook."""
     webhook = owned(webhook_id)
     active = request.form.get("active") == "1"
+    disabled_at = webhook.disabled_at
     try:
         webhooks.set_active(webhook, active)
     except ServiceError as exc:
         flash(exc.message, "error")
     else:
         flash(f"Webhook “{webhook.name}” {'enabled' if active else 'disabled'}.", "success")
+        if active and disabled_at and redelivery.missed_events(webhook, disabled_at, None):
+            return redirect(
+                url_for("webhooks.missed", webhook_id=webhook.id, since=isoformat(disabled_at))
+            )
     return redirect(url_for("webhooks.index"))
+
+
+@bp.route("/<id:webhook_id>/missed", methods=["GET", "POST"])
+def missed(webhook_id: int) -> ResponseReturnValue:
+    """After enabling: offer the events fired while the webhook was disabled (GET), send them
+    with any that failed in that time (POST)."""
+    webhook = owned(webhook_id)
+    try:
+        since = parse_utc(request.values.get("since", ""))
+    except ValueError as exc:
+        flash(f"The start of the time it missed: {exc}", "error")
+        return redirect(url_for("webhooks.logs_page", webhook_id=webhook.id))
+    if request.method == "POST":
+        count = redelivery.replay(webhook, since, failed_only=True, missed=True)
+        flash(f"{count} deliveries queued: what “{webhook.name}” missed.", "success")
+        return redirect(url_for("webhooks.logs_page", webhook_id=webhook.id))
+    count = len(redelivery.missed_events(webhook, since, None))
+    return render_template("webhooks/missed.html", webhook=webhook, since=since, count=count)
 
 
 @bp.route("/<id:webhook_id>/delete", methods=["GET", "POST"])

@@ -158,6 +158,35 @@ def test_replay_queues_a_time_range_again_under_the_same_ids(api, receiver):
     assert receiver.requests[2].headers["X-Webhook-Id"] in fired
 
 
+@pytest.mark.usefixtures("worker")
+def test_replay_with_missed_sends_what_was_fired_while_disabled(api, make_caller, receiver):
+    hook = api.create_webhook(receiver.url, events=["custom", "price_above"])
+    path = f"/api/webhooks/{hook['id']}"
+    since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    delivered = fire(api, "custom", 1)
+    wait_for(lambda: len(receiver.requests) == 1)
+    assert api.patch(path, json={"is_active": False}).status_code == 200
+    missed = []
+    for event in ("custom", "price_above"):
+        answer = api.post("/api/events", json={"event": event, "data": {}})
+        assert answer.get_json()["deliveries"] == 0
+        missed.append(answer.get_json()["id"])
+    api.post("/api/events", json={"event": "trade_executed", "data": {}})  # not its type
+    make_caller().post("/api/events", json={"event": "custom", "data": {}})  # not its owner
+    assert api.patch(path, json={"is_active": True}).status_code == 200
+
+    plain = api.post(f"{path}/replay", json={"since": since, "failed_only": True})
+    assert plain.get_json() == {"deliveries": 0}, "nothing failed; missed is not asked for"
+    answer = api.post(f"{path}/replay", json={"since": since, "failed_only": True, "missed": True})
+
+    assert answer.status_code == 202 and answer.get_json() == {"deliveries": 2}
+    wait_for(lambda: len(receiver.requests) == 3)
+    assert sorted(r.headers["X-Webhook-Id"] for r in receiver.requests[1:]) == sorted(missed)
+    again = api.post(f"{path}/replay", json={"since": since, "failed_only": True, "missed": True})
+    assert again.get_json() == {"deliveries": 0}, "once sent, they are no longer missed"
+    assert delivered[0] == receiver.requests[0].headers["X-Webhook-Id"]
+
+
 def test_replay_refuses_bad_times(api, hook_url):
     hook = api.create_webhook(hook_url)
     path = f"/api/webhooks/{hook['id']}/replay"

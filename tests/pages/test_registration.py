@@ -14,7 +14,7 @@ from freezegun import freeze_time
 
 from app.extensions import db
 from app.models import User, utcnow
-from app.services import signup
+from app.services import signed_links, signup
 from tests.pages.conftest import csrf_token, text
 from tests.pages.test_auth_pages import address, new_email, post_form
 from tests.support.waiting import wait_for
@@ -100,7 +100,7 @@ def test_signed_in_before_verifying_the_page_says_so(browser, make_user):
 def test_a_forged_or_expired_link_verifies_nothing(client, make_user, ctx):
     user = make_user(verified=False)
     with freeze_time(utcnow() - signup.VERIFY_TTL - timedelta(minutes=1)):
-        expired = signup._signer(signup.VERIFY_SALT).dumps({"user": user.id, "email": user.email})
+        expired = signed_links.sign(signup.VERIFY_SALT, {"user": user.id, "email": user.email})
     for token in (expired, "forged", expired[:-2] + "xx"):
         response = client.get(f"/verify-email/{token}")
         assert response.status_code == 400 and "expired or is not valid" in text(response)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 import sqlalchemy as sa
 
 from app.domain import addresses
 from app.extensions import db
-from app.models import Webhook
-from app.services import webhooks
+from app.models import Delivery, Webhook
+from app.services import events, webhooks
 from tests.pages.conftest import csrf_token, page_client, sign_in, text
 
 SCRIPT = "<script>alert(1)</script>"
@@ -39,6 +41,8 @@ PAGES = [
     ("get", "/webhooks/{id}/edit"),
     ("post", "/webhooks/{id}/edit"),
     ("post", "/webhooks/{id}/active"),
+    ("get", "/webhooks/{id}/missed?since=2026-01-01T00:00:00Z"),
+    ("post", "/webhooks/{id}/missed"),
     ("get", "/webhooks/{id}/delete"),
     ("post", "/webhooks/{id}/delete"),
     ("post", "/webhooks/{id}/test"),
@@ -205,6 +209,38 @@ def test_disable_and_enable(browser, make_webhook):
     me.post(f"/webhooks/{webhook.id}/active", {"active": "1"})
     saved = fresh(webhook.id)
     assert saved.is_active and saved.disabled_reason is None
+
+
+def test_enabling_offers_what_it_missed_while_disabled(browser, make_webhook):
+    me = browser()
+    webhook, _ = make_webhook("http://127.0.0.1:9/hook", user=me.user, events=["price_above"])
+    me.post(f"/webhooks/{webhook.id}/active", {"active": "0"})
+    fired = events.trigger_event(me.user, "price_above", {"symbol": "AAPL"})
+    assert fired.deliveries == 0
+
+    enabled = me.post(f"/webhooks/{webhook.id}/active", {"active": "1"})
+
+    offer = enabled.headers["Location"]
+    assert offer.startswith(f"/webhooks/{webhook.id}/missed?since=")
+    page = text(me.get(offer))
+    assert "1 event of its types was" in page and "Send what it missed" in page
+    since = parse_qs(urlsplit(offer).query)["since"][0]
+    sent = me.post(f"/webhooks/{webhook.id}/missed", {"since": since})
+    assert sent.headers["Location"] == f"/webhooks/{webhook.id}/logs"
+    queued = db.session.scalars(sa.select(Delivery).where(Delivery.webhook_id == webhook.id))
+    assert [row.event_id for row in queued] == [fired.event_id]
+    assert (
+        me.post(f"/webhooks/{webhook.id}/active", {"active": "1"}).headers["Location"]
+        == "/webhooks"
+    ), "an enabled webhook has nothing to offer"
+
+
+def test_what_it_missed_needs_a_valid_start(browser, make_webhook):
+    me = browser()
+    webhook, _ = make_webhook("http://127.0.0.1:9/hook", user=me.user)
+    for since in ("", "yesterday", "0001-01-01T00:00:00+23:59"):
+        answer = me.post(f"/webhooks/{webhook.id}/missed", {"since": since})
+        assert answer.status_code == 302 and answer.headers["Location"].endswith("/logs")
 
 
 def test_delete_asks_first(browser, make_webhook):

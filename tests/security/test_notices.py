@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Webhook, utcnow
-from app.services import events, notices, signup
+from app.services import events, notices, signed_links, signup
 from tests.support.receiver import Reply
 from tests.support.waiting import wait_for
 
@@ -90,9 +90,7 @@ def test_no_notice_is_mailed_to_an_address_not_yet_confirmed(make_user, make_web
     time.sleep(1)  # let a notice that should not exist reach the sink
     assert mail_sink.to(unconfirmed.email) == []
     signup.verify_email(
-        signup._signer(signup.VERIFY_SALT).dumps(
-            {"user": unconfirmed.id, "email": unconfirmed.email}
-        )
+        signed_links.sign(signup.VERIFY_SALT, {"user": unconfirmed.id, "email": unconfirmed.email})
     )
     notices.webhook_disabled(hidden, "HTTP 500")
     (mail,) = wait_for(lambda: mail_sink.to(unconfirmed.email))

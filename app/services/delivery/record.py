@@ -55,6 +55,7 @@ _ATTEMPT_VALUES = {
     "request_headers": sa.bindparam("request_headers", type_=sa.JSON),
     "status_code": sa.bindparam("status_code", type_=sa.Integer),
     "response_body": sa.bindparam("response_body", type_=sa.Text),
+    "response_headers": sa.bindparam("response_headers", type_=sa.JSON),
     "duration_ms": sa.bindparam("duration_ms", type_=sa.Integer),
     "error": sa.bindparam("error", type_=sa.Text),
 }
@@ -151,6 +152,7 @@ def record(
         "request_headers": sent.headers,
         "status_code": result.status_code,
         "response_body": result.response_body,
+        "response_headers": result.response_headers,
         "duration_ms": result.duration_ms,
         "error": result.error,
         "ok": is_success(result.status_code),

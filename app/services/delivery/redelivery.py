@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app import queues
 from app.domain.status import OPEN_STATUSES, DeliveryStatus
 from app.extensions import db
-from app.models import Delivery, Webhook, utcnow
+from app.models import Delivery, Event, Subscription, Webhook, utcnow
 from app.services import queue
 from app.services.errors import ValidationError
 
@@ -53,9 +53,15 @@ def requeue_due(grace: timedelta = REQUEUE_GRACE) -> int:
 
 
 def replay(
-    webhook: Webhook, since: datetime, until: datetime | None = None, *, failed_only: bool = False
+    webhook: Webhook,
+    since: datetime,
+    until: datetime | None = None,
+    *,
+    failed_only: bool = False,
+    missed: bool = False,
 ) -> int:
-    """Deliver again every event this webhook was sent between `since` and `until`.
+    """Deliver again every event this webhook was sent between `since` and `until`; with
+    `missed`, also the events it was never sent (see `missed_events`).
 
     Each event goes out once more under its own id, even if it was delivered several times.
     Returns how many deliveries were queued.
@@ -71,7 +77,34 @@ def replay(
         query = query.where(Delivery.created_at < until)
     if failed_only:
         query = query.where(Delivery.status == DeliveryStatus.FAILED)
-    event_ids = sorted(set(db.session.scalars(query)))
+    event_ids = set(db.session.scalars(query))
+    if missed:
+        event_ids.update(missed_events(webhook, since, until))
+    return _deliver(webhook, sorted(event_ids))
+
+
+def missed_events(webhook: Webhook, since: datetime, until: datetime | None) -> list[str]:
+    """The owner's events of the webhook's types, fired in the range since the webhook
+    existed, that never reached it: fired while it was disabled (no delivery, or one skipped
+    because it was disabled by the time it was sent), or filtered out."""
+    query = sa.select(Event.id).where(
+        Event.user_id == webhook.user_id,
+        Event.event_type.in_(
+            sa.select(Subscription.event_type).where(Subscription.webhook_id == webhook.id)
+        ),
+        Event.created_at >= max(since, webhook.created_at),
+        ~sa.exists().where(
+            Delivery.webhook_id == webhook.id,
+            Delivery.event_id == Event.id,
+            Delivery.status != DeliveryStatus.SKIPPED,
+        ),
+    )
+    if until is not None:
+        query = query.where(Event.created_at < until)
+    return list(db.session.scalars(query))
+
+
+def _deliver(webhook: Webhook, event_ids: list[str]) -> int:
     now = utcnow()
     deliveries = [
         Delivery(webhook_id=webhook.id, event_id=event_id, next_attempt_at=now)
