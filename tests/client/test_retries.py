@@ -124,6 +124,8 @@ def test_retries_end_after_max_retries_with_the_last_error(
     assert len(proxy.seen) == 4  # the first attempt and max_retries=3
     assert (refused.value.status, refused.value.code) == (503, "injected")
     assert events_of(user) == []
+    # The error names the key, so the same event can be sent again later, safely.
+    assert refused.value.idempotency_key == proxy.seen[0].headers["idempotency-key"]
 
 
 def test_a_retry_after_longer_than_the_client_waits_is_raised_at_once(

@@ -71,8 +71,10 @@ def test_a_delete_whose_answer_was_lost_is_done_not_an_error(
 
 @pytest.mark.usefixtures("ctx")
 def test_a_sign_in_link_signs_the_tenant_into_the_pages(
-    signalpost: Client, live_server: str
+    linked_live_server: str, operator_key: str
 ) -> None:
+    live_server = linked_live_server
+    signalpost = Client(live_server, operator_key)
     external_id = new_id()
     email = f"{external_id}@example.com"
     signalpost.tenants.put(external_id, email=email)

@@ -37,6 +37,7 @@ pytestmark = pytest.mark.usefixtures("worker")
 @dataclass
 class Host:
     url: str
+    signalpost: str
     tenant_prefix: str
     log: Path
 
@@ -48,13 +49,14 @@ def needs_tenants_api(app: Flask) -> None:
 
 
 @pytest.fixture
-def django_host(live_server: str, ctx: None, tmp_path: Path) -> Iterator[Host]:
-    """The example host under `manage.py runserver`, with its own SQLite database."""
+def django_host(linked_live_server: str, ctx: None, tmp_path: Path) -> Iterator[Host]:
+    """The example host under `manage.py runserver`, with its own SQLite database, talking to
+    a live Signalpost whose sign-in links lead back to it."""
     _, key = operator_keys.create_key(f"django host {uuid.uuid4().hex[:6]}")
     prefix = f"django-{uuid.uuid4().hex[:8]}:"
     env = {
         **os.environ,
-        "SIGNALPOST_URL": live_server,
+        "SIGNALPOST_URL": linked_live_server,
         "SIGNALPOST_KEY": key,
         "SIGNALPOST_TENANT_PREFIX": prefix,
         "DJANGO_DATABASE": str(tmp_path / "host.sqlite3"),
@@ -76,7 +78,7 @@ def django_host(live_server: str, ctx: None, tmp_path: Path) -> Iterator[Host]:
         )
     try:
         wait_for_port(port)
-        yield Host(f"http://127.0.0.1:{port}", prefix, log)
+        yield Host(f"http://127.0.0.1:{port}", linked_live_server, prefix, log)
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -84,7 +86,7 @@ def django_host(live_server: str, ctx: None, tmp_path: Path) -> Iterator[Host]:
 
 @pytest.mark.usefixtures("needs_tenants_api")
 def test_a_host_user_signs_up_fires_an_alert_and_reaches_the_webhook_pages(
-    django_host: Host, live_server: str, page, make_webhook, receiver: Receiver
+    django_host: Host, page, make_webhook, receiver: Receiver
 ) -> None:
     email = f"ann-{uuid.uuid4().hex[:6]}@example.com"
     page.goto(f"{django_host.url}/signup/")
@@ -127,5 +129,5 @@ def test_a_host_user_signs_up_fires_an_alert_and_reaches_the_webhook_pages(
 
     # "Webhooks" on the host: a sign-in link, and the user is in Signalpost's pages as themself.
     page.click("nav a:text('Webhooks')")
-    page.wait_for_url(f"{live_server}/webhooks")
+    page.wait_for_url(f"{django_host.signalpost}/webhooks")
     assert "Ann's price alerts" in page.content()

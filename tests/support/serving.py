@@ -9,9 +9,10 @@ from typing import Any
 from werkzeug.serving import make_server
 
 
-def serve(application: Any) -> Iterator[str]:
-    """Serve a WSGI application on a free loopback port until the generator is closed."""
-    server = make_server("127.0.0.1", 0, application, threaded=True)
+def serve(application: Any, port: int = 0) -> Iterator[str]:
+    """Serve a WSGI application on a loopback port (a free one by default) until the generator
+    is closed."""
+    server = make_server("127.0.0.1", port, application, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

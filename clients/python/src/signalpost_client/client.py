@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from signalpost_client.encoding import encode
+from signalpost_client.errors import SignalpostError
 from signalpost_client.models import SentEvent, SignInLink, Tenant
 from signalpost_client.transport import Answer, RetryPolicy, Transport
 
@@ -83,13 +84,17 @@ class Events:
         document: dict[str, Any] = {"event": event, "data": dict(data)}
         if expires_in is not None:
             document["expires_in"] = expires_in
-        answer = self._transport.request(
-            "POST",
-            "/api/events",
-            body=encode(document),
-            tenant=external_id,
-            headers={"Idempotency-Key": key},
-        )
+        try:
+            answer = self._transport.request(
+                "POST",
+                "/api/events",
+                body=encode(document),
+                tenant=external_id,
+                headers={"Idempotency-Key": key},
+            )
+        except SignalpostError as exc:
+            exc.idempotency_key = key  # to send the same event again later, safely
+            raise
         result = answer.json()
         return SentEvent(
             id=str(result["id"]),

@@ -16,7 +16,8 @@ class SignalpostError(Exception):
 
     `status` is the HTTP status (None when no answer came), `code` the API's machine-readable
     code (e.g. `validation_error`, `idempotency_key_reused`), `message` its text, and `fields`
-    the problems per input field (empty when there are none).
+    the problems per input field (empty when there are none). From `events.send`,
+    `idempotency_key` is the key the event was sent with (None from other calls).
     """
 
     def __init__(
@@ -32,6 +33,7 @@ class SignalpostError(Exception):
         self.status = status
         self.code = code
         self.fields: dict[str, list[str]] = fields or {}
+        self.idempotency_key: str | None = None
 
     def __str__(self) -> str:
         prefix = f"{self.status} {self.code}" if self.status else self.code
@@ -73,8 +75,8 @@ class ServerError(SignalpostError):
 class TransportError(SignalpostError):
     """No answer: the connection failed or timed out on every attempt. `status` is None.
 
-    An event sent with an idempotency key may still have been accepted; sending it again with
-    the same key is safe.
+    An event may still have been accepted: sending it again with the same key (the error's
+    `idempotency_key`) is safe.
     """
 
 
