@@ -43,9 +43,12 @@ def test_put_creates_then_updates_get_reads_delete_removes(signalpost: Client) -
         signalpost.tenants.delete(external_id)
 
 
-def test_a_tenant_id_the_server_does_not_allow_is_a_validation_error(signalpost: Client) -> None:
+@pytest.mark.parametrize("external_id", ["not allowed!", "é", "x" * 65])
+def test_a_tenant_id_the_server_does_not_allow_is_a_validation_error(
+    signalpost: Client, external_id: str
+) -> None:
     with pytest.raises(ValidationError) as refused:
-        signalpost.tenants.put("not/allowed here", email="x@example.com")
+        signalpost.tenants.put(external_id, email="x@example.com")
     assert refused.value.status == 422
 
 
