@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from signalpost_client._version import __version__
-from signalpost_client.errors import TransportError, error_for
+from signalpost_client.errors import SignalpostError, TransportError, error_for
 
 USER_AGENT = f"signalpost-client-python/{__version__}"
 TENANT_HEADER = "Signalpost-Tenant"
@@ -41,7 +41,17 @@ class Answer:
     attempts: int
 
     def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
+        """The body as JSON (None when empty); `SignalpostError` when it is not JSON, as from
+        something in between that is not Signalpost."""
+        if not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            start = self.body[:200].decode("utf-8", "replace")
+            raise SignalpostError(
+                f"the answer is not JSON: {start!r}", status=self.status, code="invalid_answer"
+            ) from None
 
 
 @dataclass(frozen=True)
