@@ -9,6 +9,9 @@ BENCH_MEMORY_DELIVERIES sets the memory run's length; BENCH_ONLY=throughput,logs
 those (BENCH_ONLY=client: events fired through signalpost_client, bench/host.py);
 BENCH_PROFILE=1 (or `gil`) records py-spy profiles of the throughput runs into
 bench/profiles/ (read them with `python -m bench.hot FILE`).
+
+BENCH_ONLY=soak, never part of the full run, is the long steady-load run of bench/soak.py:
+BENCH_SOAK_SECONDS long (default 600 × BENCH_SCALE) at BENCH_SOAK_RATE events a second (20).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from flask_migrate import upgrade
 from app import create_app
 from app.extensions import db
 from app.services import connections
-from bench import host, logpages, report, scenarios, seed
+from bench import host, logpages, report, scenarios, seed, soak
 from bench.stack import (
     Arrivals,
     CpuMeter,
@@ -79,7 +82,8 @@ def main() -> None:
         bench_database() as database_url,
         redis_database() as redis_url,
     ):
-        settings = settings_for(database_url, redis_url, TIMEOUT)
+        retry_delays = soak.RETRY_DELAYS if only("soak") else "3600"
+        settings = settings_for(database_url, redis_url, TIMEOUT, retry_delays)
         app = create_app(settings)
         with app.app_context():
             upgrade()
@@ -133,6 +137,7 @@ def measure(bench, app, base: str, settings, counts, results: dict[str, Any]) ->
         fast = owners("fast", int(env_number("BENCH_ENDPOINTS", 50)))
         healthy, hanging = owners("healthy", 80), owners("hang", 20)
         fans = {size: fan_owner(size) for size in (1, 10, 100, 1000)}
+        soaked = soak.endpoints(connection, secret, base, urls) if only("soak") else {}
         db.session.commit()
 
     step("warm-up")
@@ -184,6 +189,12 @@ def measure(bench, app, base: str, settings, counts, results: dict[str, Any]) ->
             "busy": logpages.big_logs(bench, busy, repeat=5),
             "quiet": logpages.big_logs(bench, quiet, repeat=5),
         }
+    if only("soak"):
+        seconds = env_number("BENCH_SOAK_SECONDS", 600 * env_number("BENCH_SCALE", 1))
+        rate = env_number("BENCH_SOAK_RATE", 20)
+        step(f"soak: {seconds:.0f} s at {rate:g} events/s")
+        broker = settings["CELERY_BROKER_URL"]
+        results["soak"] = soak.soak(bench, soaked, urls, broker, seconds, rate)
     if wanted("memory"):
         step(f"memory: {counts['memory_deliveries']:,} deliveries")
         results["memory"] = scenarios.memory(bench, fans[1000], counts["memory_deliveries"])
@@ -193,6 +204,11 @@ def wanted(phase: str) -> bool:
     """BENCH_ONLY=throughput,logs runs only those phases (and then writes no results file)."""
     only = os.environ.get("BENCH_ONLY")
     return not only or phase in only.split(",")
+
+
+def only(phase: str) -> bool:
+    """A phase that runs only when BENCH_ONLY names it."""
+    return phase in (os.environ.get("BENCH_ONLY") or "").split(",")
 
 
 def step(what: str) -> None:

@@ -2,7 +2,8 @@
 
 It records when each delivery arrived, as `<path> <X-Webhook-ID>` → time.time() in a Redis
 hash, and answers 200 at once; under /hang/ it answers only after BENCH_HANG_SECONDS, far past
-the delivery timeout, like an endpoint that stopped responding.
+the delivery timeout, like an endpoint that stopped responding; under /fail/ it answers 500
+and records nothing, like a broken one.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
     arrived = time.time()
     environ["wsgi.input"].read()
     path = environ.get("PATH_INFO", "")
+    if path.startswith("/fail/"):
+        start_response("500 Internal Server Error", [("Content-Length", "4")])
+        return [b"boom"]
     if path.startswith("/hang/"):
         gevent.sleep(float(os.environ.get("BENCH_HANG_SECONDS", "30")))
     else:

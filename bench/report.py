@@ -66,6 +66,25 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"< {TARGETS['isolation_p99_ms']} ms",
             )
         )
+    soak = results.get("soak")
+    if soak:
+        start, end = soak["start"], soak["end"]
+        out += [
+            (f"soak: {soak['events']} events in {soak['seconds']:.0f} s, lost",
+             str(soak["lost"]), "0"),
+            ("soak: healthy p50 / p99", f"{soak['healthy_p50_ms']:.0f} / "
+             f"{soak['healthy_p99_ms']:.0f} ms", ""),
+            ("soak: worker RSS start → end",
+             f"{start['worker_rss_mb']} → {end['worker_rss_mb']} MB", ""),
+            ("soak: queue depth start → end (max)",
+             f"{sum(start['queue_depth'].values())} → {sum(end['queue_depth'].values())} "
+             f"({soak['max_queue_depth']})", ""),
+            ("soak: overdue start → end (max)",
+             f"{start['overdue']} → {end['overdue']} ({soak['max_overdue']})", "0"),
+            ("soak: database size start → end",
+             f"{start['database_mb']} → {end['database_mb']} MB", ""),
+            ("soak: webhooks disabled at the end", str(end["webhooks_disabled"]), ""),
+        ]  # fmt: skip
     fan = results.get("fan_out")
     if fan:
         for label, key in (("few webhooks", "small_database"), ("big database", "large_database")):

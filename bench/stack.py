@@ -64,8 +64,11 @@ def redis_database() -> Iterator[str]:
             client.delete(CLAIM_KEY.format(number))
 
 
-def settings_for(database_url: str, broker_url: str, timeout: int) -> dict[str, str]:
-    """What the web side and the workers share; retries are pushed past the end of the run."""
+def settings_for(
+    database_url: str, broker_url: str, timeout: int, retry_delays: str = "3600"
+) -> dict[str, str]:
+    """What the web side and the workers share; retries are pushed past the end of the run
+    unless `retry_delays` says otherwise."""
     return {
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": broker_url,
@@ -77,7 +80,7 @@ def settings_for(database_url: str, broker_url: str, timeout: int) -> dict[str, 
         "WEBHOOK_REQUIRE_HTTPS": "false",
         "WEBHOOK_RATE_LIMIT": "100000/minute",
         "WEBHOOK_TIMEOUT": str(timeout),
-        "WEBHOOK_RETRY_DELAYS": "3600",
+        "WEBHOOK_RETRY_DELAYS": retry_delays,
     }
 
 
