@@ -78,13 +78,14 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from app.cli import users_cli, webhooks_cli
+    from app.cli import keys_cli, users_cli, webhooks_cli
     from app.listen import listen
     from app.welcome import welcome
 
     webhooks_cli.add_command(listen)
     app.cli.add_command(users_cli)
     app.cli.add_command(webhooks_cli)
+    app.cli.add_command(keys_cli)
     app.cli.add_command(welcome)
 
 

@@ -1,4 +1,5 @@
-"""Admin commands: `flask users ...` and `flask webhooks ...` (README.md, "Command line")."""
+"""Admin commands: `flask users ...`, `flask webhooks ...` and `flask keys ...` (README.md,
+"Command line")."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.services import events, keys, logs, signup, users, webhooks
+from app.services import events, keys, logs, operator_keys, signup, users, webhooks
 from app.services.delivery import redelivery, test_send
 from app.services.errors import ServiceError
 
 users_cli = AppGroup("users", help="Create users and API tokens.")
 webhooks_cli = AppGroup("webhooks", help="Manage webhooks and their deliveries.")
+keys_cli = AppGroup("keys", help="Operator keys, for the host application's backend.")
 
 
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -120,14 +122,18 @@ def list_webhooks(email: str | None) -> None:
 @click.argument("event_type")
 @click.option("--user", "email", required=True, help="Owner of the event.")
 @click.option("--data", default="{}", show_default=True, help="The event data, a JSON object.")
+@click.option(
+    "--expires-in", type=int, help="Seconds it is worth sending (default: WEBHOOK_EVENT_TTL)."
+)
 @reports_errors
-def trigger(event_type: str, email: str, data: str) -> None:
+def trigger(event_type: str, email: str, data: str, expires_in: int | None) -> None:
     """Fire an event for one owner; prints the event id and the number of deliveries."""
     try:
         parsed = json.loads(data)
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--data") from None
-    triggered = events.trigger_event(users.get_user_by_email(email), event_type, parsed)
+    owner = users.get_user_by_email(email)
+    triggered = events.trigger_event(owner, event_type, parsed, expires_in=expires_in)
     click.echo(f"{triggered.event_id} {triggered.deliveries}")
 
 
@@ -241,3 +247,38 @@ def requeue(grace: int) -> None:
     """Re-enqueue deliveries that are due but not queued (after a broker outage)."""
     count = redelivery.requeue_due(timedelta(seconds=grace))
     click.echo(f"Requeued {count} deliveries.")
+
+
+@keys_cli.command("create")
+@click.argument("name")
+@reports_errors
+def create_key(name: str) -> None:
+    """Print a new operator key named NAME (shown once, stored hashed)."""
+    key, plaintext = operator_keys.create_key(name)
+    click.echo(plaintext)
+    click.echo(
+        f"Operator key #{key.id} {key.name!r}: keep it server-side; it is shown only now.", err=True
+    )
+
+
+@keys_cli.command("list")
+def list_keys() -> None:
+    """List operator keys: id, name, created, last used, revoked."""
+    for key in operator_keys.list_keys():
+        click.echo(
+            f"{key.id}\t{key.name}\tcreated={_moment(key.created_at)}\t"
+            f"last_used={_moment(key.last_used_at)}\trevoked={_moment(key.revoked_at)}"
+        )
+
+
+def _moment(moment: datetime | None) -> str:
+    return "-" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S}Z"
+
+
+@keys_cli.command("revoke")
+@click.argument("key_id", type=int)
+@reports_errors
+def revoke_key(key_id: int) -> None:
+    """Revoke an operator key: calls that use it are refused (401) from now on."""
+    key = operator_keys.revoke_key(key_id)
+    click.echo(f"Operator key #{key.id} {key.name!r} revoked.")

@@ -6,6 +6,7 @@ names the variable, rather than failing later inside a request or a task.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -16,7 +17,10 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from app.domain.catalog import EVENT_VALUES
 from app.domain.secretbox import parse_keys
+from app.domain.signing import SECRET_PREFIX
+from app.domain.urls import url_problem
 
 
 class ConfigError(ValueError):
@@ -80,6 +84,19 @@ def _delays(name: str, raw: str) -> tuple[int, ...]:
     return tuple(_int(name, part) for part in parts)
 
 
+def _ttls(name: str, raw: str) -> dict[str, int]:
+    """Parse `price_above=900,price_below=900` into seconds per event type."""
+    ttls = {}
+    for part in (part.strip() for part in raw.split(",") if part.strip()):
+        event_type, _, seconds = part.partition("=")
+        event_type = event_type.strip()
+        if event_type not in EVENT_VALUES:
+            known = ", ".join(sorted(EVENT_VALUES))
+            raise ConfigError(f"{name}: unknown event type {event_type!r}; use one of: {known}")
+        ttls[event_type] = _int(name, seconds.strip(), minimum=1)
+    return ttls
+
+
 def _rate(name: str, raw: str) -> tuple[int, int]:
     """Parse `10/minute` into (10, 60)."""
     periods = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -105,6 +122,8 @@ def _secret_key(raw: str) -> str:
 
 
 REGISTRATION_MODES = ("open", "invite", "closed")
+# A price alert is worth little after 15 minutes; trades and dividends never expire by default.
+DEFAULT_EVENT_TTL = "price_above=900,price_below=900"
 # A CSP source expression for an origin: scheme, host (a leading `*.` allowed), optional port.
 _ORIGIN = re.compile(r"^https?://(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:[0-9]{1,5})?$")
 
@@ -119,11 +138,57 @@ def _origins(name: str, raw: str) -> tuple[str, ...]:
     return origins
 
 
+# A sign-in link is as good as a password while it lives: an hour at most.
+MAX_SIGN_IN_LINK_TTL = 3600
+
+
+def _sign_in_link_ttl(raw: str) -> int:
+    seconds = _int("SIGNALPOST_SIGN_IN_LINK_TTL", raw, minimum=1)
+    if seconds > MAX_SIGN_IN_LINK_TTL:
+        raise ConfigError(
+            f"SIGNALPOST_SIGN_IN_LINK_TTL must be at most {MAX_SIGN_IN_LINK_TTL} seconds, "
+            f"not {seconds}"
+        )
+    return seconds
+
+
 def _choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
     value = raw.strip().lower()
     if value not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
     return value
+
+
+# The operator's HMAC key, in bytes: at least as long as a hash's output is safe, and no more
+# than one HMAC block. Signalpost's own secrets have 32.
+OPERATOR_SECRET_BYTES = (16, 64)
+
+
+def _operator_webhook(url: str, secret: str, require_https: bool) -> tuple[str | None, str | None]:
+    """SIGNALPOST_OPERATOR_WEBHOOK_URL and _SECRET: both set, or neither."""
+    if not url and not secret:
+        return None, None
+    if not url or not secret:
+        raise ConfigError(
+            "Set both SIGNALPOST_OPERATOR_WEBHOOK_URL and SIGNALPOST_OPERATOR_WEBHOOK_SECRET, "
+            "or neither"
+        )
+    # Addresses are checked before every attempt, as for any endpoint; here only the form.
+    problem = url_problem(url, require_https=require_https, allow_private=True)
+    if problem:
+        raise ConfigError(f"SIGNALPOST_OPERATOR_WEBHOOK_URL is not usable: {problem}")
+    try:
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except ValueError:
+        key = b""
+    low, high = OPERATOR_SECRET_BYTES
+    if not secret.startswith(SECRET_PREFIX) or not low <= len(key) <= high:
+        raise ConfigError(
+            f"SIGNALPOST_OPERATOR_WEBHOOK_SECRET must be {SECRET_PREFIX} followed by the base64 "
+            f"of {low} to {high} random bytes, e.g. python -c 'import base64, secrets; "
+            f'print("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())\''
+        )
+    return url, secret
 
 
 def _instance_secret(instance_path: Path, filename: str, make: Any) -> str:
@@ -184,6 +249,12 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         get("SIGNALPOST_SECURE_COOKIES", str(base_url.startswith("https://"))),
     )
     frame_ancestors = _origins("SIGNALPOST_FRAME_ANCESTORS", get("SIGNALPOST_FRAME_ANCESTORS", ""))
+    require_https = _bool("WEBHOOK_REQUIRE_HTTPS", get("WEBHOOK_REQUIRE_HTTPS", "true"))
+    operator_url, operator_secret = _operator_webhook(
+        get("SIGNALPOST_OPERATOR_WEBHOOK_URL", "").strip(),
+        get("SIGNALPOST_OPERATOR_WEBHOOK_SECRET", "").strip(),
+        require_https,
+    )
     config: dict[str, Any] = {
         "SECRET_KEY": _secret_key(
             get("SECRET_KEY", "")
@@ -213,6 +284,9 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         "WEBHOOK_RETRY_DELAYS": _delays(
             "WEBHOOK_RETRY_DELAYS", get("WEBHOOK_RETRY_DELAYS", "60,300,900")
         ),
+        "WEBHOOK_EVENT_TTL": _ttls(
+            "WEBHOOK_EVENT_TTL", get("WEBHOOK_EVENT_TTL", DEFAULT_EVENT_TTL)
+        ),
         "WEBHOOK_FAILURE_THRESHOLD": _int(
             "WEBHOOK_FAILURE_THRESHOLD", get("WEBHOOK_FAILURE_THRESHOLD", "10"), minimum=1
         ),
@@ -227,9 +301,7 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         "WEBHOOK_LOG_RETENTION_DAYS": _int(
             "WEBHOOK_LOG_RETENTION_DAYS", get("WEBHOOK_LOG_RETENTION_DAYS", "30"), minimum=1
         ),
-        "WEBHOOK_REQUIRE_HTTPS": _bool(
-            "WEBHOOK_REQUIRE_HTTPS", get("WEBHOOK_REQUIRE_HTTPS", "true")
-        ),
+        "WEBHOOK_REQUIRE_HTTPS": require_https,
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": _bool(
             "WEBHOOK_ALLOW_PRIVATE_TARGETS", get("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false")
         ),
@@ -240,6 +312,10 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         "MAIL_PASSWORD": get("MAIL_PASSWORD", "") or None,
         "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "signalpost@localhost"),
         "BASE_URL": base_url,
+        "SIGN_IN_LINK_TTL": _sign_in_link_ttl(get("SIGNALPOST_SIGN_IN_LINK_TTL", "300")),
+        # Where Signalpost's own notices go (app/services/operator_notices.py); None: nowhere.
+        "OPERATOR_WEBHOOK_URL": operator_url,
+        "OPERATOR_WEBHOOK_SECRET": operator_secret,
         "TESTING": _bool("TESTING", str(env.get("TESTING", "false"))),
     }
     # Largest request body: event data may arrive \u-escaped (up to three times its UTF-8 size)

@@ -56,6 +56,8 @@ class User(UserMixin, db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     # The host application's own id for this user, when the user is one of its tenants.
     external_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
+    # The name the host application knows its tenant by; other users have none.
+    name: Mapped[str | None] = mapped_column(sa.String(100))
 
     webhooks: Mapped[list[Webhook]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -101,6 +103,21 @@ class OperatorKey(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class SignInLink(db.Model):
+    """A single-use link that signs a tenant into the pages. Only its token's SHA-256 is kept."""
+
+    __tablename__ = "sign_in_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # A path on Signalpost, checked when the link was made; None lands on the webhook list.
+    return_to: Mapped[str | None] = mapped_column(sa.String(2048))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Webhook(db.Model):
     __tablename__ = "webhooks"
 
@@ -118,6 +135,11 @@ class Webhook(db.Model):
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # An admin's disable holds until an admin lifts it: its owner cannot enable it again.
     disabled_by_admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # One delivery at a time, in the order the events were fired (services/delivery/ordering.py).
+    ordered: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Signalpost's own webhook for the operator's notices (app/services/operator_notices.py):
+    # owned by a system user, never listed or counted, never disabled by the circuit breaker.
+    is_system: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     last_triggered: Mapped[datetime | None] = mapped_column(UTCDateTime)
     success_count: Mapped[int] = mapped_column(default=0)
     failure_count: Mapped[int] = mapped_column(default=0)
@@ -169,6 +191,26 @@ class Event(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+class IdempotencyKey(db.Model):
+    """An `Idempotency-Key` an owner fired an event with, and the answer it got, for 24 hours.
+
+    Written in the event's own transaction: of two concurrent requests with one key, the
+    unique constraint lets exactly one store its event and deliveries.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (sa.UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(255))
+    # SHA-256 of the request (event type and data), to tell a repeat from a reuse.
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    event_id: Mapped[str] = mapped_column(sa.String(40))
+    deliveries: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class Delivery(db.Model):
     """A delivery: one event for one webhook, across all its attempts.
 
@@ -203,6 +245,11 @@ class Delivery(db.Model):
     # has a place in, when the endpoint's limit postponed it (app/services/delivery_rate.py).
     rate_window: Mapped[int | None] = mapped_column(sa.BigInteger)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # After this the delivery is worth nothing (a stale price): it ends `expired`, unsent.
+    # A redelivery asked for by hand has none.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # For an ordered webhook: the earlier delivery this one waits for.
+    waiting_behind: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -4,7 +4,8 @@ from celery import shared_task
 from flask import current_app
 
 from app import queues
-from app.services import logs
+from app.models import utcnow
+from app.services import idempotency, logs
 from app.services.delivery import redelivery
 
 
@@ -15,4 +16,6 @@ def requeue_due() -> int:
 
 @shared_task(name=queues.PURGE_LOGS)
 def purge_logs() -> int:
+    """Old delivery logs, and idempotency keys past their 24 hours."""
+    idempotency.purge_keys(utcnow())
     return logs.purge_logs(current_app.config["WEBHOOK_LOG_RETENTION_DAYS"])

@@ -30,7 +30,7 @@ from app import create_app, outbound
 from app.domain import addresses
 from app.extensions import db
 from app.models import User, Webhook
-from app.services import connections, users, webhooks
+from app.services import connections, operator_keys, users, webhooks
 from tests.support.mailsink import MailSink
 from tests.support.processes import free_port
 from tests.support.receiver import Receiver
@@ -263,3 +263,9 @@ def make_webhook(make_user: Callable[..., User]) -> Callable[..., tuple[Webhook,
         )
 
     return make
+
+
+@pytest.fixture
+def operator_key(ctx: None) -> str:
+    """A fresh operator key `spk_…`, in plaintext, as `flask keys create` prints it."""
+    return operator_keys.create_key("test host backend")[1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -32,8 +34,10 @@ def test_defaults_follow_the_contract(tmp_path, monkeypatch):
     assert settings["WEBHOOK_LOG_RETENTION_DAYS"] == 30
     assert settings["WEBHOOK_REQUIRE_HTTPS"] is True
     assert settings["WEBHOOK_ALLOW_PRIVATE_TARGETS"] is False
+    assert settings["WEBHOOK_EVENT_TTL"] == {"price_above": 900, "price_below": 900}
     assert settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert settings["CELERY_BROKER_URL"].startswith("filesystem://")
+    assert settings["SIGN_IN_LINK_TTL"] == 300
 
 
 @pytest.mark.parametrize(
@@ -50,6 +54,12 @@ def test_defaults_follow_the_contract(tmp_path, monkeypatch):
         ("SIGNALPOST_REGISTRATION", "sometimes", "SIGNALPOST_REGISTRATION must be one of open"),
         ("SIGNALPOST_FRAME_ANCESTORS", "'self'; script-src *", "SIGNALPOST_FRAME_ANCESTORS must"),
         ("SIGNALPOST_SECURE_COOKIES", "maybe", "SIGNALPOST_SECURE_COOKIES must be true or false"),
+        ("WEBHOOK_EVENT_TTL", "price=900", "WEBHOOK_EVENT_TTL: unknown event type 'price'"),
+        ("WEBHOOK_EVENT_TTL", "price_above=0", "WEBHOOK_EVENT_TTL must be at least 1"),
+        ("WEBHOOK_EVENT_TTL", "price_above", "WEBHOOK_EVENT_TTL must be a whole number"),
+        ("SIGNALPOST_SIGN_IN_LINK_TTL", "0", "SIGNALPOST_SIGN_IN_LINK_TTL must be at least 1"),
+        ("SIGNALPOST_SIGN_IN_LINK_TTL", "5m", "SIGNALPOST_SIGN_IN_LINK_TTL must be a whole number"),
+        ("SIGNALPOST_SIGN_IN_LINK_TTL", "3601", "SIGNALPOST_SIGN_IN_LINK_TTL must be at most"),
     ],
 )
 def test_bad_values_are_refused_by_name(tmp_path, name, value, message):
@@ -138,3 +148,56 @@ def test_embedding_across_sites_needs_a_cookie_sent_in_frames(tmp_path):
     # SameSite=None needs Secure, which a browser refuses over plain http: Lax then.
     plain = load(tmp_path, SIGNALPOST_FRAME_ANCESTORS="http://localhost:8000")
     assert plain["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+GOOD_SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"SIGNALPOST_OPERATOR_WEBHOOK_URL": "https://host.example/notices"}, "Set both"),
+        ({"SIGNALPOST_OPERATOR_WEBHOOK_SECRET": GOOD_SECRET}, "Set both"),
+        (
+            {"SIGNALPOST_OPERATOR_WEBHOOK_URL": "ftp://host.example/"},
+            "SIGNALPOST_OPERATOR_WEBHOOK_URL is not usable",
+        ),
+        (
+            {"SIGNALPOST_OPERATOR_WEBHOOK_URL": "http://host.example/"},
+            "SIGNALPOST_OPERATOR_WEBHOOK_URL is not usable: The URL must use https",
+        ),
+        (
+            {"SIGNALPOST_OPERATOR_WEBHOOK_SECRET": "sekrit"},
+            "SIGNALPOST_OPERATOR_WEBHOOK_SECRET must",
+        ),
+        (
+            {"SIGNALPOST_OPERATOR_WEBHOOK_SECRET": "whsec_not base64!"},
+            "SIGNALPOST_OPERATOR_WEBHOOK_SECRET must",
+        ),
+        (
+            {"SIGNALPOST_OPERATOR_WEBHOOK_SECRET": "whsec_" + base64.b64encode(b"short").decode()},
+            "SIGNALPOST_OPERATOR_WEBHOOK_SECRET must",
+        ),
+    ],
+)
+def test_the_operator_webhook_is_checked_at_start(tmp_path, overrides, message):
+    given = {
+        "SIGNALPOST_OPERATOR_WEBHOOK_URL": "https://host.example/notices",
+        "SIGNALPOST_OPERATOR_WEBHOOK_SECRET": GOOD_SECRET,
+    }
+    given = {name: overrides.get(name, value) for name, value in given.items()}
+    if "Set both" in message:
+        given = overrides
+    with pytest.raises(config.ConfigError, match=message):
+        load(tmp_path, **given)
+
+
+def test_the_operator_webhook_is_off_unless_both_are_set(tmp_path):
+    assert load(tmp_path)["OPERATOR_WEBHOOK_URL"] is None
+    settings = load(
+        tmp_path,
+        SIGNALPOST_OPERATOR_WEBHOOK_URL="https://host.example/notices",
+        SIGNALPOST_OPERATOR_WEBHOOK_SECRET=GOOD_SECRET,
+    )
+    assert settings["OPERATOR_WEBHOOK_URL"] == "https://host.example/notices"
+    assert settings["OPERATOR_WEBHOOK_SECRET"] == GOOD_SECRET

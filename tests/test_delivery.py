@@ -8,6 +8,7 @@ import hmac
 import json
 import socket
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from app.domain.status import OPEN_STATUSES, DeliveryStatus
 from app.extensions import db
-from app.models import Delivery, Event, Webhook
+from app.models import Delivery, Event, Webhook, utcnow
 from app.services import events, queue, webhooks
 from app.services.delivery import attempt
 from tests.support.receiver import Receiver, Reply
@@ -365,3 +366,97 @@ def test_a_webhook_deleted_while_its_request_is_out_ends_quietly(make_webhook, r
     assert outcome == attempt.Outcome(None)
     assert len(receiver.requests) == 1
     assert deliveries_of(webhook_id) == []
+
+
+def test_a_retry_that_would_come_after_the_time_to_live_ends_expired(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url, events=["trade_executed"])
+    receiver.reply(Reply(503, "busy"))
+
+    events.trigger_event(webhook.user, "trade_executed", {}, expires_in=1)
+
+    delivery = wait_for(lambda: expired_of(webhook.id))
+    assert len(receiver.requests) == 1, "the retry, due after the deadline, is never sent"
+    assert delivery.attempts == 1 and delivery.attempt_log[0].status_code == 503
+    db.session.refresh(webhook)
+    assert webhook.failure_count == 0 and webhook.consecutive_failures == 0, "not a failure"
+
+
+def test_a_delivery_past_its_time_to_live_is_never_sent(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url)
+    delivery_id = unqueued_delivery(webhook, expires_at=utcnow() - timedelta(seconds=1))
+
+    outcome = attempt.attempt_delivery(delivery_id)
+
+    assert outcome.status == DeliveryStatus.EXPIRED
+    row = db.session.get(Delivery, delivery_id)
+    assert row.status == DeliveryStatus.EXPIRED and row.attempts == 0
+    assert row.error.startswith("Expired at ") and receiver.requests == []
+
+
+def test_price_alerts_expire_by_default_and_trades_never(make_webhook):
+    webhook, _ = make_webhook("http://127.0.0.1:9/ttl", events=["price_above", "trade_executed"])
+    before = utcnow()
+    alert = events.trigger_event(webhook.user, "price_above", {})
+    trade = events.trigger_event(webhook.user, "trade_executed", {})
+    chosen = events.trigger_event(webhook.user, "trade_executed", {}, expires_in=60)
+
+    def expiry(event_id: str):
+        return db.session.scalar(
+            sa.select(Delivery.expires_at).where(Delivery.event_id == event_id)
+        )
+
+    assert timedelta(seconds=899) < expiry(alert.event_id) - before < timedelta(seconds=901)
+    assert expiry(trade.event_id) is None
+    assert timedelta(seconds=59) < expiry(chosen.event_id) - before < timedelta(seconds=61)
+
+
+def expired_of(webhook_id: int) -> Delivery | None:
+    rows = [row for row in deliveries_of(webhook_id) if row.status == DeliveryStatus.EXPIRED]
+    return rows[0] if rows else None
+
+
+def unqueued_delivery(webhook: Webhook, **columns) -> int:
+    """A delivery written straight to the database, never queued, so no worker takes it."""
+    event = Event(id=events.new_event_id(), user_id=webhook.user_id, event_type="custom", data={})
+    delivery = Delivery(
+        webhook_id=webhook.id, event_id=event.id, next_attempt_at=utcnow(), **columns
+    )
+    db.session.add_all([event, delivery])
+    db.session.commit()
+    return delivery.id
+
+
+def test_an_ordered_webhook_gets_one_delivery_at_a_time_in_firing_order(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url, events=["trade_executed", "position_added"])
+    webhook.ordered = True
+    db.session.commit()
+    receiver.reply(Reply(503, "busy"))  # the first event needs a retry; the others wait for it
+
+    fired = [
+        events.trigger_event(webhook.user, event_type, {"n": n}).event_id
+        for n, event_type in enumerate(["trade_executed", "position_added", "trade_executed"])
+    ]
+
+    wait_for(lambda: finished(webhook.id, count=3))
+    sent = [request.headers["X-Webhook-Id"] for request in receiver.requests]
+    assert sent == [fired[0], fired[0], fired[1], fired[2]]
+
+
+def test_a_delivery_of_an_ordered_webhook_waits_behind_an_earlier_open_one(make_webhook, receiver):
+    webhook, _ = make_webhook(receiver.url)
+    webhook.ordered = True
+    db.session.commit()
+    first = unqueued_delivery(webhook)
+    second = unqueued_delivery(webhook)
+
+    outcome = attempt.attempt_delivery(second)
+
+    assert outcome.status == DeliveryStatus.PENDING and outcome.retry_in is not None
+    row = db.session.get(Delivery, second)
+    assert row.waiting_behind == first and row.status == DeliveryStatus.PENDING
+    assert receiver.requests == []
+    assert attempt.attempt_delivery(first).status == DeliveryStatus.SUCCEEDED
+    db.session.expire_all()
+    done = wait_for(lambda: finished(webhook.id, count=2))
+    assert [row.status for row in done] == [DeliveryStatus.SUCCEEDED] * 2
+    assert done[1].waiting_behind is None

@@ -86,11 +86,12 @@ def test_a_finished_delivery_is_never_sent_again(make_webhook, receiver):
 
 
 def test_purge_removes_only_finished_deliveries_past_retention(make_webhook, receiver):
-    webhook, _ = make_webhook(receiver.url)
+    # A trade, not a price alert: a price alert fired 40 days ago is past its time to live.
+    webhook, _ = make_webhook(receiver.url, events=["trade_executed"])
     with freeze_time(utcnow() - timedelta(days=40)):
-        old = events.trigger_event(webhook.user, "price_above", {"age": "old"})
+        old = events.trigger_event(webhook.user, "trade_executed", {"age": "old"})
     wait_for(lambda: delivery_of(old.event_id).status == DeliveryStatus.SUCCEEDED)
-    recent = events.trigger_event(webhook.user, "price_above", {"age": "new"})
+    recent = events.trigger_event(webhook.user, "trade_executed", {"age": "new"})
     wait_for(lambda: delivery_of(recent.event_id).status == DeliveryStatus.SUCCEEDED)
 
     assert logs.purge_logs(days=30) >= 1

@@ -15,6 +15,6 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
 
-from app.api import auth, events, logs, openapi, webhooks  # noqa: E402,F401  (registers views)
+from app.api import auth, events, logs, openapi, tenants, webhooks  # noqa: E402,F401  (registers views)
 
 bp.before_request(auth.authenticate)

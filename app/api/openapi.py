@@ -24,6 +24,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 ERROR_DESCRIPTIONS = {
     400: "The body is not a JSON object, or the CSRF token is missing",
     401: "No valid API token or session",
+    403: "This key or token may not do this (tenants: operator keys only)",
     404: "Not found, or not yours",
     409: "Conflict",
     413: "The body or the event data is too large",
@@ -42,20 +43,40 @@ def document(
     errors: tuple[int, ...] = (),
     body: Schema | None = None,
     query: dict[str, Schema] | None = None,
+    path: dict[str, Schema] | None = None,
+    headers: dict[str, Schema] | None = None,
+    ok_headers: dict[str, Schema] | None = None,
     public: bool = False,
+    operator: bool = False,
     tag: str = "webhooks",
 ) -> Callable[[F], F]:
-    """Describe a view for the OpenAPI document; `public` views need no authentication.
+    """Describe a view for the OpenAPI document; `public` views need no authentication,
+    `operator` views an operator key (app/api/auth.py:operator_view).
 
     `ok` maps success statuses to a body schema (None: no body). `errors` lists the error
     statuses beyond those implied: 401 unless public, 400/413/422 with a body, 422 with a
-    query, 404 with a path parameter.
+    query or request headers, 404 with a path parameter, 403 for an operator view. `path`
+    gives path parameters a schema of their own, where their converter says too little (422
+    when one does not fit). `headers` are optional request headers; `ok_headers` are optional
+    headers of the success responses.
     """
 
     def decorate(view: F) -> F:
         view.api_public = public  # type: ignore[attr-defined]
+        view.api_path = path or {}  # type: ignore[attr-defined]
         view.api_operation = operation(  # type: ignore[attr-defined]
-            summary, view.__doc__, ok, errors, body=body, query=query, public=public, tag=tag
+            summary,
+            view.__doc__,
+            ok,
+            # A path parameter with a schema of its own is a 422 when it does not fit it.
+            (*errors, 422) if path else errors,
+            body=body,
+            query=query,
+            headers=headers,
+            ok_headers=ok_headers,
+            public=public,
+            operator=operator,
+            tag=tag,
         )
         return view
 
@@ -70,14 +91,18 @@ def operation(
     *,
     body: Schema | None = None,
     query: dict[str, Schema] | None = None,
+    headers: dict[str, Schema] | None = None,
+    ok_headers: dict[str, Schema] | None = None,
     public: bool = False,
+    operator: bool = False,
     tag: str = "webhooks",
 ) -> dict[str, Any]:
     statuses: dict[int, Schema | None] = dict(ok)
     implied = (
         ((401,) if not public else ())
+        + ((403,) if operator else ())
         + ((400, 413, 422) if body is not None else ())
-        + ((422,) if query else ())
+        + ((422,) if query or headers else ())
     )
     statuses.update({status: schemas.ERROR for status in (*implied, *errors)})
     operation: dict[str, Any] = {
@@ -87,20 +112,28 @@ def operation(
             str(status): _response(status, schema) for status, schema in statuses.items()
         },
     }
+    for status in ok if ok_headers else ():
+        operation["responses"][str(status)]["headers"] = {
+            name: {"required": False, "schema": schema} for name, schema in ok_headers.items()
+        }
     if doc:
         operation["description"] = " ".join(doc.split())
     if public:
         operation["security"] = []
+    if operator:
+        operation["security"] = [{"operatorKey": []}]
     if body is not None:
         operation["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": body}},
         }
-    if query:
-        operation["parameters"] = [
-            {"name": name, "in": "query", "required": False, "schema": schema}
-            for name, schema in query.items()
-        ]
+    parameters = [
+        {"name": name, "in": where, "required": False, "schema": schema}
+        for where, described in (("query", query), ("header", headers))
+        for name, schema in (described or {}).items()
+    ]
+    if parameters:
+        operation["parameters"] = parameters
     return operation
 
 
@@ -115,12 +148,12 @@ def _response(status: int, schema: Schema | None) -> dict[str, Any]:
     return response
 
 
-def _path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
+def _path(rule: Rule, schemas_by_name: dict[str, Schema]) -> tuple[str, list[dict[str, Any]]]:
     parameters = []
 
     def to_template(match: re.Match[str]) -> str:
         converter, name = match.group(1) or "default", match.group(2)
-        schema = CONVERTER_SCHEMAS.get(converter, {"type": "string"})
+        schema = schemas_by_name.get(name) or CONVERTER_SCHEMAS.get(converter, {"type": "string"})
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
         return "{" + name + "}"
 
@@ -155,7 +188,7 @@ def build() -> dict[str, Any]:
         described = EXTRA_OPERATIONS.get(rule.endpoint) or getattr(view, "api_operation", None)
         if described is None:
             raise LookupError(f"{rule.endpoint} ({rule.rule}) has no OpenAPI description")
-        template, parameters = _path(rule)
+        template, parameters = _path(rule, getattr(view, "api_path", {}))
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             entry = {**described, "operationId": f"{method.lower()}_{view.__name__}"}
             if parameters:
@@ -167,7 +200,8 @@ def build() -> dict[str, Any]:
         "info": {
             "title": "Signalpost API",
             "version": __version__,
-            "description": "Manage webhooks and fire events. Errors are "
+            "description": "Manage webhooks and fire events; with an operator key, tenants "
+            "(docs/host-integration.md). Errors are "
             '`{"error": {"code", "message", "fields"?}}`. See docs/api.md.',
         },
         "paths": paths,
@@ -178,6 +212,13 @@ def build() -> dict[str, Any]:
                     "scheme": "bearer",
                     "description": "A token from `flask users token EMAIL` or the tokens page.",
                 },
+                "operatorKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An operator key `spk_…` from `flask keys create NAME`: the "
+                    "tenants API, and every other route as the tenant named by the "
+                    "`Signalpost-Tenant: <external id>` header (docs/host-integration.md).",
+                },
                 "session": {
                     "type": "apiKey",
                     "in": "cookie",
@@ -187,7 +228,7 @@ def build() -> dict[str, Any]:
                 },
             }
         },
-        "security": [{"bearerAuth": []}, {"session": []}],
+        "security": [{"bearerAuth": []}, {"operatorKey": []}, {"session": []}],
     }
 
 

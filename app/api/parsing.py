@@ -92,7 +92,9 @@ def type_problem(value: Any, schema: Schema) -> str | None:
 
 
 def _is(value: Any, expected: str) -> bool:
-    if expected == "integer":
+    if expected == "integer":  # as JSON Schema has it, 60.0 is an integer too
+        if isinstance(value, float):
+            return value.is_integer()
         return isinstance(value, int) and not isinstance(value, bool)
     python_type = {"string": str, "boolean": bool, "object": dict, "array": list}[expected]
     return isinstance(value, python_type)

@@ -19,6 +19,7 @@ from app.domain.catalog import EVENT_VALUES, TEST_EVENT
 from app.domain.formats import FORMATS
 from app.domain.status import DeliveryStatus
 from app.domain.urls import MAX_URL_LENGTH
+from app.services.events import MAX_EXPIRES_IN
 from app.services.webhooks import NAME_MAX_LENGTH, NAME_REFUSED_CATEGORIES
 
 Schema = dict[str, Any]
@@ -136,7 +137,16 @@ EVENT_INPUT = strict_object(
             "description": "Any JSON object; at most WEBHOOK_MAX_PAYLOAD_BYTES (default 262144) "
             "as compact UTF-8 JSON.",
         },
-    }
+        "expires_in": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_EXPIRES_IN,
+            "description": "Seconds the event is worth delivering; a delivery not sent by then "
+            "ends `expired`, never sent late and not a failure. Default: WEBHOOK_EVENT_TTL for "
+            "the type (price alerts 900), else never.",
+        },
+    },
+    required=["event", "data"],
 )
 
 REPLAY_INPUT = strict_object(
@@ -162,6 +172,40 @@ REPLAY_INPUT = strict_object(
     },
     required=["since"],
 )
+
+TENANT_INPUT = strict_object(
+    {
+        "email": {
+            "type": "string",
+            "description": "The tenant's address, as for any user (stored lower-case). One "
+            "already used by another user is a 409.",
+        },
+        "name": {
+            "type": "string",
+            "description": f"At most {NAME_MAX_LENGTH} characters; left as it is when omitted, "
+            'cleared by "".',
+        },
+    },
+    required=["email"],
+)
+SIGN_IN_LINK_INPUT = strict_object(
+    {
+        "return_to": {
+            "type": "string",
+            "description": "Where the link lands, a path on Signalpost such as /webhooks; "
+            "anything else (another site, //host) lands on the webhook list.",
+        }
+    },
+    required=[],
+)
+
+# --- path parameters ------------------------------------------------------------------------
+
+EXTERNAL_ID: Schema = {
+    "type": "string",
+    "pattern": r"^[A-Za-z0-9._:-]{1,64}$",
+    "description": "The host application's id for its user; anything else is a 422.",
+}
 
 # --- query parameters -----------------------------------------------------------------------
 
@@ -260,6 +304,10 @@ LOG_ENTRY = strict_object(
         "duration_ms": nullable(INTEGER),
         "error": nullable(STRING),
         "next_attempt_at": nullable(TIMESTAMP),
+        "waiting_behind": {
+            **nullable(INTEGER),
+            "description": "An ordered webhook's earlier delivery (its id) this one waits for.",
+        },
         "created_at": TIMESTAMP,
         "attempt_log": {"type": "array", "items": ATTEMPT},
     }
@@ -282,7 +330,35 @@ EVENT_CATALOG = strict_object(
         }
     }
 )
+TENANT = strict_object(
+    {
+        "id": {**STRING, "description": "The external id."},
+        "email": STRING,
+        "name": nullable(STRING),
+        "created_at": TIMESTAMP,
+    }
+)
+SIGN_IN_LINK = strict_object(
+    {
+        "url": {**STRING, "description": "Single use; redirect the tenant's browser to it."},
+        "expires_at": TIMESTAMP,
+    }
+)
 TRIGGERED = strict_object({"id": STRING, "deliveries": INTEGER})
+IDEMPOTENCY_KEY: Schema = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 255,
+    # Printable ASCII; no space at either end, where HTTP would strip it.
+    "pattern": "^[!-~]([ -~]*[!-~])?$",
+    "description": "Repeats of the same request with this key within 24 hours answer the "
+    "first answer and deliver nothing more.",
+}
+REPLAYED_HEADER: Schema = {
+    "type": "string",
+    "enum": ["true"],
+    "description": "Present when this is the first answer to the Idempotency-Key, given again.",
+}
 REPLAYED = strict_object({"deliveries": INTEGER})
 
 HEALTH = strict_object(

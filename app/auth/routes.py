@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
@@ -17,6 +15,7 @@ from app.auth.forms import (
     SignInForm,
     TokenForm,
 )
+from app.domain.local_paths import local_path
 from app.extensions import limiter
 from app.request_limits import (
     REGISTER_LIMIT,
@@ -35,16 +34,6 @@ FAILED_SIGN_IN = 401
 
 def _home() -> Response:
     return redirect(url_for("webhooks.index"))
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: `next` must never send a user to another host."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -109,7 +98,7 @@ def sign_in() -> ResponseReturnValue:
         user = users.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("webhooks.index"))
+            return redirect(local_path(request.args.get("next")) or url_for("webhooks.index"))
         form.form_errors.append("That email and password do not match an account.")
         return render_template("auth/sign_in.html", form=form), FAILED_SIGN_IN
     return render_template("auth/sign_in.html", form=form)

@@ -12,6 +12,7 @@ class DeliveryStatus(enum.StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"  # the last attempt failed; no more are made
     SKIPPED = "skipped"  # the webhook was disabled before the delivery was sent
+    EXPIRED = "expired"  # not sent within its event's time to live; never sent late
 
 
 # A delivery in one of these states still has an attempt to come.

@@ -33,6 +33,11 @@ class Conflict(ServiceError):
     status = 409
 
 
+class Gone(ServiceError):
+    code = "gone"
+    status = 410
+
+
 class PayloadTooLarge(ServiceError):
     code = "payload_too_large"
     status = 413

@@ -84,6 +84,7 @@ def log_as_dict(delivery: Delivery) -> dict[str, Any]:
         "duration_ms": delivery.duration_ms,
         "error": delivery.error,
         "next_attempt_at": isoformat(delivery.next_attempt_at),
+        "waiting_behind": delivery.waiting_behind,
         "created_at": isoformat(delivery.created_at),
         "attempt_log": [
             {

@@ -14,6 +14,10 @@ ORM models, dataclasses, `SimpleNamespace`). Money and quantities must be exact:
 `int` or a numeric string; they become strings such as "185.50", never floats that lose cents.
 Datetimes become ISO 8601 UTC ("2026-02-01T10:30:00Z"); a naive datetime is taken as UTC.
 Ids become strings. Bad values raise `ValidationError` naming the field.
+
+Each takes `idempotency_key=`: a call repeated with the same key and the same object within
+24 hours returns the first call's `Triggered` (with `replayed=True`) and delivers nothing more,
+so a host may safely retry a call whose outcome it did not see (a trade's id makes a good key).
 """
 
 from __future__ import annotations
@@ -217,32 +221,66 @@ def resolve_owner(owner: Owner) -> User:
     raise TypeError(f"owner must be a User, a user id or an email, not {type(owner).__name__}")
 
 
-def on_price_alert(owner: Owner, alert: PriceAlert) -> Triggered:
+def on_price_alert(
+    owner: Owner, alert: PriceAlert, *, idempotency_key: str | None = None
+) -> Triggered:
     """A price alert fired: `price_above` or `price_below`, by `alert.condition`."""
     event_type, data = price_alert_data(alert)
-    return trigger_event(resolve_owner(owner), event_type, data)
+    return trigger_event(resolve_owner(owner), event_type, data, idempotency_key=idempotency_key)
 
 
-def on_portfolio_value_change(owner: Owner, portfolio: Portfolio) -> Triggered:
+def on_portfolio_value_change(
+    owner: Owner, portfolio: Portfolio, *, idempotency_key: str | None = None
+) -> Triggered:
     """A portfolio was revalued: `portfolio_change`."""
-    return trigger_event(resolve_owner(owner), "portfolio_change", portfolio_change_data(portfolio))
+    return trigger_event(
+        resolve_owner(owner),
+        "portfolio_change",
+        portfolio_change_data(portfolio),
+        idempotency_key=idempotency_key,
+    )
 
 
-def on_trade_executed(owner: Owner, trade: Trade) -> Triggered:
+def on_trade_executed(
+    owner: Owner, trade: Trade, *, idempotency_key: str | None = None
+) -> Triggered:
     """An order was filled: `trade_executed`."""
-    return trigger_event(resolve_owner(owner), "trade_executed", trade_data(trade))
+    return trigger_event(
+        resolve_owner(owner), "trade_executed", trade_data(trade), idempotency_key=idempotency_key
+    )
 
 
-def on_position_added(owner: Owner, position: Position) -> Triggered:
+def on_position_added(
+    owner: Owner, position: Position, *, idempotency_key: str | None = None
+) -> Triggered:
     """A position was opened: `position_added`."""
-    return trigger_event(resolve_owner(owner), "position_added", position_data(position))
+    return trigger_event(
+        resolve_owner(owner),
+        "position_added",
+        position_data(position),
+        idempotency_key=idempotency_key,
+    )
 
 
-def on_position_removed(owner: Owner, position: Position) -> Triggered:
+def on_position_removed(
+    owner: Owner, position: Position, *, idempotency_key: str | None = None
+) -> Triggered:
     """A position was closed or removed: `position_removed`."""
-    return trigger_event(resolve_owner(owner), "position_removed", position_data(position))
+    return trigger_event(
+        resolve_owner(owner),
+        "position_removed",
+        position_data(position),
+        idempotency_key=idempotency_key,
+    )
 
 
-def on_dividend_payment(owner: Owner, dividend: Dividend) -> Triggered:
+def on_dividend_payment(
+    owner: Owner, dividend: Dividend, *, idempotency_key: str | None = None
+) -> Triggered:
     """A dividend was paid: `dividend_payment`."""
-    return trigger_event(resolve_owner(owner), "dividend_payment", dividend_data(dividend))
+    return trigger_event(
+        resolve_owner(owner),
+        "dividend_payment",
+        dividend_data(dividend),
+        idempotency_key=idempotency_key,
+    )

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Delivery, User, Webhook, utcnow
+from app.services.operator_notices import SYSTEM_EMAIL
 
 HOURS = 24
 FAILING_LIMIT = 20
@@ -102,19 +103,23 @@ class Summary:
 
 
 def admin_summary(now: datetime | None = None) -> Summary:
-    """The last hour across every user, the endpoints failing now, and counts per user."""
+    """The last hour across every user, the endpoints failing now, and counts per user.
+
+    The operator notices' system webhook and its user are no one's: they are left out.
+    """
     since = (now or utcnow()) - timedelta(hours=1)
+    system_webhooks = sa.select(Webhook.id).where(Webhook.is_system.is_(True))
     total, succeeded, failed = db.session.execute(
         sa.select(
             sa.func.count(),
             sa.func.count().filter(Delivery.success.is_(True)),
             sa.func.count().filter(Delivery.success.is_(False)),
-        ).where(Delivery.created_at >= since)
+        ).where(Delivery.created_at >= since, Delivery.webhook_id.not_in(system_webhooks))
     ).one()
     failing = list(
         db.session.scalars(
             sa.select(Webhook)
-            .where(Webhook.consecutive_failures > 0)
+            .where(Webhook.consecutive_failures > 0, Webhook.is_system.is_(False))
             .order_by(Webhook.consecutive_failures.desc(), Webhook.id)
             .limit(FAILING_LIMIT)
         )
@@ -130,6 +135,7 @@ def admin_summary(now: datetime | None = None) -> Summary:
             sa.func.coalesce(sa.func.sum(Webhook.failure_count), 0),
         )
         .outerjoin(Webhook, Webhook.user_id == User.id)
+        .where(User.email != SYSTEM_EMAIL)
         .group_by(User.id, User.email, User.is_admin)
         .order_by(User.email)
     )

@@ -25,12 +25,22 @@ def _normalise(email: str) -> str:
     return email.strip().lower()
 
 
+def email_problem(email: str) -> str | None:
+    """What is wrong with an address (already normalised), or None: the one rule for all users."""
+    if not EMAIL_PATTERN.match(email) or len(email) > 254:
+        return "Enter a valid email address."
+    # Mail headers would carry them; PostgreSQL cannot store a NUL at all.
+    if any(unicodedata.category(char) in NAME_REFUSED_CATEGORIES for char in email):
+        return "Use printable characters only."
+    return None
+
+
 def check_new_account(email: str, password: str) -> str:
     """The normalised email, when it and the password are acceptable; else ValidationError."""
     email = _normalise(email)
     problems: dict[str, list[str]] = {}
-    if not EMAIL_PATTERN.match(email) or len(email) > 254:
-        problems["email"] = ["Enter a valid email address."]
+    if problem := email_problem(email):
+        problems["email"] = [problem]
     problem = password_problem(password, _words_of(email))
     if problem:
         problems["password"] = [problem]

@@ -21,6 +21,7 @@ from app.domain.timestamps import isoformat
 from app.domain.urls import normalise_url, url_problem
 from app.extensions import db
 from app.models import Delivery, Subscription, User, Webhook, utcnow
+from app.services import operator_notices
 from app.services.errors import Conflict, NotFound, ValidationError
 
 NAME_MAX_LENGTH = 100
@@ -33,6 +34,8 @@ ROTATION_OVERLAP = timedelta(hours=24)
 # Why a webhook was disabled by hand, as its owner is shown it.
 DISABLED_BY_ADMIN = "Disabled by an admin."
 DISABLED_BY_OWNER = "Disabled by its owner."
+ENABLED_BY_ADMIN = "Enabled by an admin."
+ENABLED_BY_OWNER = "Enabled by its owner."
 
 
 @dataclass(frozen=True)
@@ -151,8 +154,9 @@ def register_webhook(user: User, data: WebhookInput) -> tuple[Webhook, str]:
 
 def update_webhook(webhook: Webhook, data: WebhookInput) -> Webhook:
     validate(data, creating=False)
+    notice = None
     if data.is_active is not None:
-        set_active(webhook, data.is_active, commit=False)  # first: it may refuse
+        notice = set_active(webhook, data.is_active, commit=False)  # first: it may refuse
     if data.name is not None:
         webhook.name = data.name.strip()
     if data.url is not None:
@@ -162,6 +166,7 @@ def update_webhook(webhook: Webhook, data: WebhookInput) -> Webhook:
     if data.events is not None:
         _set_subscriptions(webhook, data.events)
     db.session.commit()
+    _announce(webhook, notice)
     return webhook
 
 
@@ -172,11 +177,14 @@ def set_active(
     reason: str | None = None,
     by_admin: bool = False,
     commit: bool = True,
-) -> None:
+) -> tuple[str, str] | None:
     """Enable or disable by hand. Enabling forgives past failures.
 
     An admin's disable holds until an admin lifts it: its owner's enable is refused, saying why.
+    Returns the operator notice the change calls for, if it is one; it is sent here once
+    committed, or by the caller after its own commit.
     """
+    was_active = webhook.is_active
     if active:
         if webhook.disabled_by_admin and not by_admin:
             message = f"{webhook.disabled_reason} Only an admin can enable it again."
@@ -195,8 +203,23 @@ def set_active(
         webhook.is_active = False
         webhook.disabled_reason = reason or DISABLED_BY_OWNER
         webhook.disabled_at = utcnow()
+    notice = None
+    if webhook.is_active and not was_active:
+        notice = (
+            operator_notices.WEBHOOK_ENABLED,
+            ENABLED_BY_ADMIN if by_admin else ENABLED_BY_OWNER,
+        )
+    elif was_active and not webhook.is_active:
+        notice = (operator_notices.WEBHOOK_DISABLED, webhook.disabled_reason or "")
     if commit:
         db.session.commit()
+        _announce(webhook, notice)
+    return notice
+
+
+def _announce(webhook: Webhook, notice: tuple[str, str] | None) -> None:
+    if notice is not None:
+        operator_notices.notify(notice[0], webhook, reason=notice[1])
 
 
 def delete_webhook(webhook: Webhook) -> None:
@@ -212,7 +235,8 @@ def delete_webhook(webhook: Webhook) -> None:
 
 def get_webhook(webhook_id: int, owner: User | None = None) -> Webhook:
     """The webhook, when it exists and (if an owner is given) belongs to that owner."""
-    query = sa.select(Webhook).where(Webhook.id == webhook_id)
+    # The operator notices' own webhook is nobody's to see or change.
+    query = sa.select(Webhook).where(Webhook.id == webhook_id, Webhook.is_system.is_(False))
     if owner is not None:
         query = query.where(Webhook.user_id == owner.id)
     webhook = db.session.scalar(query)
@@ -227,6 +251,7 @@ def list_webhooks(owner: User | None = None) -> list[Webhook]:
     query = (
         sa.select(Webhook)
         .options(selectinload(Webhook.subscriptions), selectinload(Webhook.user))
+        .where(Webhook.is_system.is_(False))
         .order_by(Webhook.id)
     )
     if owner is not None:
@@ -245,6 +270,13 @@ def signing_secrets(webhook: SealedSecrets) -> list[str]:
     if webhook.previous_secret_encrypted and expires and expires > utcnow():
         secrets_in_force.append(_open(webhook.previous_secret_encrypted))
     return secrets_in_force
+
+
+def seal_secret(webhook: Webhook, secret: str) -> None:
+    """Set a secret chosen elsewhere (the operator's), with no overlap: the old one stops now."""
+    webhook.secret_encrypted = _secret_box().seal(secret)
+    webhook.previous_secret_encrypted = None
+    webhook.previous_secret_expires_at = None
 
 
 def rotate_secret(webhook: Webhook) -> str:

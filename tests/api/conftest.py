@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +48,42 @@ class Caller:
         response = self.post("/api/webhooks", json=body)
         assert response.status_code == 201, response.get_json()
         return response.get_json()
+
+
+@dataclass
+class Operator:
+    """The host application's backend: an operator key, acting for a tenant when given one."""
+
+    key: str
+    client: FlaskClient
+
+    def call(
+        self, method: str, path: str, tenant: str | None = None, **kwargs: Any
+    ) -> TestResponse:
+        headers = {"Authorization": f"Bearer {self.key}", **kwargs.pop("headers", {})}
+        if tenant is not None:
+            headers["Signalpost-Tenant"] = tenant
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def put_tenant(self, external_id: str, **fields: Any) -> dict[str, Any]:
+        body = {"email": f"{external_id.lower()}@host.example", **fields}
+        response = self.call("PUT", f"/api/tenants/{external_id}", json=body)
+        assert response.status_code in (200, 201), response.get_json()
+        return response.get_json()
+
+
+@pytest.fixture
+def operator(app: Flask, operator_key: str) -> Operator:
+    return Operator(operator_key, app.test_client())
+
+
+_tenant_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def new_tenant_id() -> Callable[[], str]:
+    """External ids no other test uses (the database is shared by the whole run)."""
+    return lambda: f"host-user:{next(_tenant_numbers)}.{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="session")

@@ -133,3 +133,11 @@ def test_events_are_rate_limited_per_user_with_retry_after(make_caller):
     assert error_of(limited)["code"] == "rate_limited"
     assert int(limited.headers["Retry-After"]) > 0
     assert other.post("/api/events", json=body).status_code == 202
+
+
+@pytest.mark.parametrize("expires_in", [0, -5, "60", True, 1.5, 30 * 24 * 3600 + 1])
+def test_a_bad_time_to_live_is_422_naming_it(api, expires_in):
+    body = {"event": "custom", "data": {}, "expires_in": expires_in}
+    response = api.post("/api/events", json=body)
+    assert response.status_code == 422
+    assert "expires_in" in response.get_json()["error"]["fields"]

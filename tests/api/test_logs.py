@@ -24,6 +24,7 @@ LOG_KEYS = {
     "duration_ms",
     "error",
     "next_attempt_at",
+    "waiting_behind",
     "created_at",
     "attempt_log",
 }

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 
 from app.domain.retry import RetryPolicy, parse_retry_after, status_after
-from app.domain.status import DeliveryStatus
+from app.domain.status import OPEN_STATUSES, DeliveryStatus
 from app.models import utcnow
 from app.services import delivery_rate
+from app.services.delivery import ordering
 from app.services.delivery.claim import Claimed, claim
 from app.services.delivery.record import record, settle
 from app.services.delivery.send import send
@@ -42,9 +43,17 @@ def attempt_delivery(delivery_id: int) -> Outcome:
         reason = claimed.disabled_reason or "The webhook is disabled."
         settle(claimed.id, status=DeliveryStatus.SKIPPED, error=reason, lease_until=None)
         _report(claimed, DeliveryStatus.SKIPPED, claimed.attempts, reason="webhook disabled")
-        return Outcome(DeliveryStatus.SKIPPED)
+        return _ended(claimed, Outcome(DeliveryStatus.SKIPPED))
+    if _expired(claimed, utcnow()):
+        return _ended(claimed, _expire(claimed))
+    if claimed.ordered:
+        ahead = ordering.ahead_of(claimed.id, claimed.webhook_id, utcnow())
+        if ahead is not None:
+            return _wait_behind(claimed, ahead)
     postponed = delivery_rate.acquire(claimed.webhook_id, claimed.rate_window)
     if postponed is not None:
+        if _expired(claimed, utcnow() + timedelta(seconds=postponed.wait)):
+            return _ended(claimed, _expire(claimed))
         return _postpone(claimed, postponed)
     sent = send(claimed.outgoing)
     result = sent.result
@@ -58,6 +67,8 @@ def attempt_delivery(delivery_id: int) -> Outcome:
         )
     )
     status = status_after(result.status_code, delay)
+    if delay is not None and _expired(claimed, utcnow() + timedelta(seconds=delay)):
+        status, delay = DeliveryStatus.EXPIRED, None  # the retry would come too late
     if not record(claimed, sent, status, delay, counted=True):
         log.info(
             "delivery=%s webhook=%s was deleted while being sent", claimed.id, claimed.webhook_id
@@ -72,7 +83,40 @@ def attempt_delivery(delivery_id: int) -> Outcome:
         retry_in=delay,
         error=result.error,
     )
-    return Outcome(status, delay)
+    return _ended(claimed, Outcome(status, delay))
+
+
+def _ended(claimed: Claimed, outcome: Outcome) -> Outcome:
+    """An ordered webhook's next delivery in line goes as soon as this one is done."""
+    if claimed.ordered and outcome.status not in OPEN_STATUSES:
+        ordering.queue_next(claimed.webhook_id, claimed.id)
+    return outcome
+
+
+def _wait_behind(claimed: Claimed, ahead: ordering.Ahead) -> Outcome:
+    """An ordered webhook's earlier delivery is still open: this one waits its turn."""
+    status = DeliveryStatus.SCHEDULED if claimed.attempts else DeliveryStatus.PENDING
+    settle(
+        claimed.id,
+        status=status,
+        next_attempt_at=utcnow() + timedelta(seconds=ahead.wait),
+        waiting_behind=ahead.id,
+        lease_until=None,
+    )
+    _report(claimed, status, claimed.attempts, reason=f"waiting behind {ahead.id}")
+    return Outcome(status, ahead.wait)
+
+
+def _expired(claimed: Claimed, moment: datetime) -> bool:
+    return claimed.expires_at is not None and moment >= claimed.expires_at
+
+
+def _expire(claimed: Claimed) -> Outcome:
+    """Past its time to live before it could be sent: it ends unsent, and is no failure."""
+    error = f"Expired at {claimed.expires_at:%Y-%m-%d %H:%M:%S} UTC before it could be sent."
+    settle(claimed.id, status=DeliveryStatus.EXPIRED, error=error, lease_until=None)
+    _report(claimed, DeliveryStatus.EXPIRED, claimed.attempts, reason="expired")
+    return Outcome(DeliveryStatus.EXPIRED)
 
 
 def _postpone(claimed: Claimed, postponed: delivery_rate.Postponed) -> Outcome:

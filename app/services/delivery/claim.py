@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -28,9 +28,12 @@ class Claimed:
     id: int
     attempts: int  # made before this one
     rate_window: int | None  # where the endpoint's rate limit already gave it a place
+    expires_at: datetime | None  # when it is no longer worth sending
     webhook_id: int
     webhook_active: bool
+    ordered: bool
     disabled_reason: str | None
+    webhook_system: bool  # the operator notices' own webhook
     outgoing: Outgoing
 
 
@@ -48,10 +51,13 @@ _CLAIMED_COLUMNS = (
     _deliveries.c.id,
     _deliveries.c.attempts,
     _deliveries.c.rate_window,
+    _deliveries.c.expires_at,
     _deliveries.c.webhook_id,
     _deliveries.c.event_id,
     _webhooks.c.is_active,
+    _webhooks.c.ordered,
     _webhooks.c.disabled_reason,
+    _webhooks.c.is_system,
     _webhooks.c.url,
     _webhooks.c.format,
     _webhooks.c.secret_encrypted,
@@ -111,9 +117,12 @@ def claim(delivery_id: int) -> Claimed | None:
         id=row.id,
         attempts=row.attempts,
         rate_window=row.rate_window,
+        expires_at=row.expires_at,
         webhook_id=row.webhook_id,
         webhook_active=row.is_active,
+        ordered=row.ordered,
         disabled_reason=row.disabled_reason,
+        webhook_system=row.is_system,
         outgoing=Outgoing(
             url=row.url,
             format=row.format,

@@ -1,6 +1,7 @@
 """Recording an attempt: the delivery, its attempt row and the webhook's counters at once.
 
 The failure that reaches WEBHOOK_FAILURE_THRESHOLD disables the webhook in the same statement.
+Then the owner is told by mail and the operator by a notice (app/services/operator_notices.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from app.domain.retry import is_success
 from app.domain.status import DeliveryStatus
 from app.extensions import db
 from app.models import Delivery, DeliveryAttempt, UTCDateTime, Webhook, utcnow
-from app.services import connections, notices
+from app.services import connections, notices, operator_notices
 from app.services.delivery.claim import Claimed
 from app.services.delivery.send import Sent
 
@@ -46,6 +47,7 @@ _deliveries_update = (
         ),
         lease_until=None,
         rate_window=None,  # its place, if it had one, is used
+        waiting_behind=None,
         updated_at=_now,
     )
 )
@@ -65,8 +67,10 @@ _ATTEMPT_VALUES = {
 # the row lock makes it exactly one worker, at exactly the threshold.
 _succeeded = sa.bindparam("succeeded", type_=sa.Integer)  # 1 or 0
 _failed = sa.bindparam("failed", type_=sa.Integer)  # 1 when the delivery failed for good
+# The operator notices' own webhook is never disabled: it would stop every later notice.
 _reaches_threshold = sa.and_(
     _webhooks.c.is_active.is_(True),
+    _webhooks.c.is_system.is_(False),
     _failed == 1,
     _webhooks.c.consecutive_failures + 1 >= sa.bindparam("threshold", type_=sa.Integer),
 )
@@ -178,13 +182,36 @@ def record(
         connection.execute(_INSERT_ATTEMPT, parameters)
         webhook = Counted(*(connection.execute(_COUNT, parameters).one_or_none() or ()))
         db.session.commit()
-    if webhook.is_active is False and webhook.disabled_at == now:  # this failure disabled it
-        disabled = db.session.get(Webhook, claimed.webhook_id)
-        if disabled is not None:
-            notices.webhook_disabled(disabled, result.error)
-    elif status == DeliveryStatus.FAILED and webhook.is_active:
-        notices.webhook_failing(claimed.webhook_id, webhook.consecutive_failures, result.error)
+    if counted and not claimed.webhook_system:  # no notice about the notices: no loop
+        _tell(claimed, status, webhook, result.error, now)
     return True
+
+
+def _tell(
+    claimed: Claimed, status: str, counted: Counted, error: str | None, now: datetime
+) -> None:
+    """A delivery that failed for good, and the failure that disabled its webhook, are told
+    to the operator; the owner hears by mail."""
+    failed = status == DeliveryStatus.FAILED
+    disabled_now = counted.is_active is False and counted.disabled_at == now
+    webhook = db.session.get(Webhook, claimed.webhook_id) if failed or disabled_now else None
+    if webhook is None:
+        return
+    if failed:
+        operator_notices.notify(
+            operator_notices.DELIVERY_EXHAUSTED,
+            webhook,
+            error=error or "unknown",
+            event_id=claimed.outgoing.event_id,
+            event=claimed.outgoing.event_type,
+        )
+    if disabled_now:
+        notices.webhook_disabled(webhook, error)
+        operator_notices.notify(
+            operator_notices.WEBHOOK_DISABLED, webhook, reason=webhook.disabled_reason
+        )
+    elif failed and counted.is_active:
+        notices.webhook_failing(claimed.webhook_id, counted.consecutive_failures, error)
 
 
 def settle(delivery_id: int, **values: object) -> None:
