@@ -12,14 +12,8 @@ from signalpost_client import Client
 
 from app.extensions import db
 from app.models import Event, User
-from app.services import operator_keys
+from app.services import users
 from tests.support.faultproxy import FaultProxy
-
-
-@pytest.fixture
-def operator_key(ctx: None) -> str:
-    _, plaintext = operator_keys.create_key(f"client tests {uuid.uuid4().hex[:6]}")
-    return plaintext
 
 
 @pytest.fixture
@@ -29,14 +23,15 @@ def signalpost(live_server: str, operator_key: str) -> Client:
 
 
 @pytest.fixture
-def make_tenant(make_user: Callable[..., User]) -> Callable[[], tuple[str, User]]:
-    """A tenant made in the database, as the tenants API makes one: a user with an external id."""
+def make_tenant(signalpost: Client, ctx: None) -> Callable[[], tuple[str, User]]:
+    """A new tenant, made through the tenants API: its external id, and its user."""
 
     def make() -> tuple[str, User]:
         external_id = f"host-user:{uuid.uuid4().hex[:10]}"
-        user = make_user()
-        user.external_id = external_id
-        db.session.commit()
+        signalpost.tenants.put(external_id, email=f"{external_id.replace(':', '-')}@example.com")
+        db.session.rollback()  # see what the server committed
+        user = users.tenant_user(external_id)
+        assert user is not None
         return external_id, user
 
     return make
@@ -58,26 +53,3 @@ def through_proxy(proxy: FaultProxy, operator_key: str) -> Client:
 def events_of(user: User) -> list[Event]:
     db.session.rollback()  # see what the server's threads committed
     return list(db.session.scalars(sa.select(Event).where(Event.user_id == user.id)))
-
-
-@pytest.fixture
-def needs_idempotency(app, operator_key: str, make_tenant) -> None:
-    """Skip until `Idempotency-Key` on POST /api/events (contract section 6) is on main."""
-    external_id, _ = make_tenant()
-    headers = {
-        "Authorization": f"Bearer {operator_key}",
-        "Signalpost-Tenant": external_id,
-        "Idempotency-Key": uuid.uuid4().hex,
-    }
-    client = app.test_client()
-    for _ in range(2):
-        answer = client.post("/api/events", json={"event": "custom", "data": {}}, headers=headers)
-    if answer.headers.get("Idempotent-Replayed") != "true":
-        pytest.skip("waiting for Idempotency-Key on POST /api/events to be merged into main")
-
-
-@pytest.fixture
-def needs_tenants_api(app) -> None:
-    """Skip until the tenants API (PUT/GET/DELETE /api/tenants/<id>, sign-in-link) is on main."""
-    if not any(rule.rule.startswith("/api/tenants/") for rule in app.url_map.iter_rules()):
-        pytest.skip("waiting for the tenants API (/api/tenants/…) to be merged into main")

@@ -41,7 +41,6 @@ def same_request_every_time(proxy: FaultProxy) -> None:
     assert len(keys) == 1 and len(bodies) == 1, (keys, bodies)
 
 
-@pytest.mark.usefixtures("needs_idempotency")
 @pytest.mark.parametrize("fault", [DROP_ANSWER, Delay(2.5)], ids=["lost answer", "timeout"])
 def test_a_send_whose_answer_never_came_is_retried_and_delivered_once(
     through_proxy: Client, proxy: FaultProxy, make_tenant, make_webhook, receiver: Receiver, fault
@@ -60,7 +59,6 @@ def test_a_send_whose_answer_never_came_is_retried_and_delivered_once(
     delivered_once(receiver, sent.id)
 
 
-@pytest.mark.usefixtures("needs_idempotency")
 def test_my_own_idempotency_key_makes_my_own_repeat_safe_too(
     signalpost: Client, make_tenant, make_webhook, receiver: Receiver
 ) -> None:
@@ -73,7 +71,6 @@ def test_my_own_idempotency_key_makes_my_own_repeat_safe_too(
     delivered_once(receiver, first.id)
 
 
-@pytest.mark.usefixtures("needs_idempotency")
 def test_the_same_key_with_another_body_is_a_conflict(signalpost: Client, make_tenant) -> None:
     external_id, _ = make_tenant()
     signalpost.events.send(external_id, "custom", {"n": 1}, idempotency_key="k-1")
@@ -96,6 +93,18 @@ def test_retry_after_is_waited_for_then_the_send_goes_through(
     assert time.monotonic() - started >= 1.0
     assert len(proxy.seen) == 2
     same_request_every_time(proxy)
+    assert [event.id for event in events_of(user)] == [sent.id]
+
+
+def test_a_key_still_in_progress_is_tried_again(
+    through_proxy: Client, proxy: FaultProxy, make_tenant
+) -> None:
+    external_id, user = make_tenant()
+    proxy.plan(Answer(409, code="idempotency_key_in_progress"))
+
+    sent = through_proxy.events.send(external_id, "custom", {})
+
+    assert len(proxy.seen) == 2
     assert [event.id for event in events_of(user)] == [sent.id]
 
 

@@ -12,8 +12,6 @@ from signalpost_client import Client, NotFound, ValidationError
 from app.services import users
 from tests.support.faultproxy import DROP_ANSWER, FaultProxy
 
-pytestmark = pytest.mark.usefixtures("needs_tenants_api")
-
 
 def new_id() -> str:
     return f"host-{uuid.uuid4().hex[:12]}"

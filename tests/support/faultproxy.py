@@ -39,6 +39,7 @@ class Delay:
 class Answer:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
+    code: str = "injected"  # the API error's code in the body
 
 
 Fault = str | Delay | Answer
@@ -95,7 +96,7 @@ def _closing(request: bytes) -> bytes:
 def _canned(answer: Answer) -> bytes:
     reason = HTTPStatus(answer.status).phrase
     body = json.dumps(
-        {"error": {"code": "injected", "message": f"{answer.status} from the fault proxy"}}
+        {"error": {"code": answer.code, "message": f"{answer.status} from the fault proxy"}}
     ).encode()
     headers = {
         "Content-Type": "application/json",

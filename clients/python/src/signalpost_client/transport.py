@@ -1,9 +1,10 @@
 """One HTTP call to the API, retried when retrying is safe and useful.
 
-Retried: a connection error or timeout (no answer), 429 (after its `Retry-After`), and 5xx;
-each after a capped, jittered exponential backoff unless the server named a wait. Callers make
-every retried call safe to repeat: events carry an idempotency key, the other calls are
-idempotent by nature (PUT, GET, DELETE) or harmless to repeat (a sign-in link).
+Retried: a connection error or timeout (no answer), 429 (after its `Retry-After`), 5xx, and
+409 `idempotency_key_in_progress` (the same key still being answered); each after a capped,
+jittered exponential backoff unless the server named a wait. Callers make every retried call
+safe to repeat: events carry an idempotency key, the other calls are idempotent by nature
+(PUT, GET, DELETE) or harmless to repeat (a sign-in link).
 
 Each attempt opens its own connection (`Connection: close`): nothing is shared between threads,
 and no kept-alive connection can go stale between two calls of a quiet host.
@@ -87,8 +88,14 @@ def retry_after(headers: Message) -> float | None:
     return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
-def _retryable(status: int) -> bool:
-    return status == 429 or status >= 500
+# The same idempotency key is still being answered (a repeat that overtook the first call):
+# try again, and the first call's answer comes back.
+IN_PROGRESS = "idempotency_key_in_progress"
+
+
+def _retryable(error: SignalpostError) -> bool:
+    status = error.status or 0
+    return status == 429 or status >= 500 or (status == 409 and error.code == IN_PROGRESS)
 
 
 class Transport:
@@ -153,13 +160,14 @@ class Transport:
             if status < 400 or (attempt and status in done_on_retry):
                 return Answer(status, answer_headers, data, attempt + 1)
             asked = retry_after(answer_headers)
-            if _retryable(status) and attempt < retries:
+            error = error_for(status, data, asked)
+            if _retryable(error) and attempt < retries:
                 wait = self.policy.delay(attempt) if asked is None else asked
                 if wait <= self.policy.max_retry_after:
                     self.sleep(wait)
                     attempt += 1
                     continue
-            raise error_for(status, data, asked)
+            raise error
 
     def _headers(
         self, body: bytes | None, tenant: str | None, extra: Mapping[str, str] | None
