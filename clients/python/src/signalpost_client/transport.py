@@ -17,7 +17,7 @@ import json
 import random
 import ssl
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
@@ -109,7 +109,6 @@ class Transport:
         timeout: float,
         policy: RetryPolicy,
         ssl_context: ssl.SSLContext | None = None,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -122,7 +121,6 @@ class Transport:
         self.timeout = timeout
         self.policy = policy
         self.ssl_context = ssl_context or ssl.create_default_context()
-        self.sleep = sleep
 
     def request(
         self,
@@ -154,7 +152,7 @@ class Transport:
                     raise TransportError(
                         f"no answer from {method} {path} after {attempt + 1} attempts: {exc!r}"
                     ) from exc
-                self.sleep(self.policy.delay(attempt))
+                time.sleep(self.policy.delay(attempt))
                 attempt += 1
                 continue
             if status < 400 or (attempt and status in done_on_retry):
@@ -164,7 +162,7 @@ class Transport:
             if _retryable(error) and attempt < retries:
                 wait = self.policy.delay(attempt) if asked is None else asked
                 if wait <= self.policy.max_retry_after:
-                    self.sleep(wait)
+                    time.sleep(wait)
                     attempt += 1
                     continue
             raise error
