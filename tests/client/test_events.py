@@ -9,9 +9,12 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+import sqlalchemy as sa
 from signalpost_client import Client, Forbidden, NotFound, Unauthorized, ValidationError
 from standardwebhooks import Webhook as StandardWebhook
 
+from app.extensions import db
+from app.models import Delivery
 from app.services import sources, users
 from tests.client.conftest import events_of
 from tests.support.receiver import Receiver
@@ -135,3 +138,20 @@ def test_an_unknown_key_is_unauthorized_and_a_user_token_is_forbidden(
     with pytest.raises(Forbidden) as refused:
         Client(live_server, token, max_retries=0).events.send(external_id, "custom", {})
     assert refused.value.code == "forbidden"
+
+
+def test_expires_in_bounds_how_long_the_delivery_may_wait(
+    signalpost: Client, make_tenant, make_webhook, receiver: Receiver
+) -> None:
+    external_id, user = make_tenant()
+    make_webhook(receiver.url, user=user, events=["custom"])
+
+    sent = signalpost.events.send(external_id, "custom", {}, expires_in=120)
+
+    db.session.rollback()
+    delivery = db.session.scalar(sa.select(Delivery).where(Delivery.event_id == sent.id))
+    assert delivery is not None and delivery.expires_at is not None
+    assert 119 <= (delivery.expires_at - delivery.created_at).total_seconds() <= 121
+    with pytest.raises(ValidationError) as refused:
+        signalpost.events.send(external_id, "custom", {}, expires_in=0)
+    assert "expires_in" in refused.value.fields
