@@ -46,8 +46,8 @@ def proxy(live_server: str) -> Iterator[FaultProxy]:
 
 @pytest.fixture
 def through_proxy(proxy: FaultProxy, operator_key: str) -> Client:
-    """A client whose calls pass the fault proxy; one attempt gives up after 1 s."""
-    return Client(proxy.url, operator_key, timeout=1, max_retries=3)
+    """A client whose calls pass the fault proxy; one attempt gives up after 2 s."""
+    return Client(proxy.url, operator_key, timeout=2, max_retries=3)
 
 
 def events_of(user: User) -> list[Event]:

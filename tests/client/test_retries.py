@@ -41,7 +41,7 @@ def same_request_every_time(proxy: FaultProxy) -> None:
     assert len(keys) == 1 and len(bodies) == 1, (keys, bodies)
 
 
-@pytest.mark.parametrize("fault", [DROP_ANSWER, Delay(2.5)], ids=["lost answer", "timeout"])
+@pytest.mark.parametrize("fault", [DROP_ANSWER, Delay(4.0)], ids=["lost answer", "timeout"])
 def test_a_send_whose_answer_never_came_is_retried_and_delivered_once(
     through_proxy: Client, proxy: FaultProxy, make_tenant, make_webhook, receiver: Receiver, fault
 ) -> None:
