@@ -93,7 +93,9 @@ def _create(url: str, secret: str) -> Webhook | None:
     """The system user and its webhook, in one transaction; a concurrent creator wins ties."""
     owner = User(email=SYSTEM_EMAIL, email_verified_at=sa.null())
     owner.set_password(secrets.token_urlsafe(32))  # never told to anyone: nobody signs in
-    webhook = Webhook(user=owner, is_system=True, name=SYSTEM_WEBHOOK_NAME, url=url)
+    # Ordered: a webhook's `disabled` and `enabled` must reach the host in the order they
+    # happened, or it would show its user the wrong state.
+    webhook = Webhook(user=owner, is_system=True, ordered=True, name=SYSTEM_WEBHOOK_NAME, url=url)
     webhooks.seal_secret(webhook, secret)
     db.session.add(webhook)
     try:
