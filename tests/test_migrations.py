@@ -7,7 +7,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from app import create_app
 from app.extensions import db
 from app.services import connections
 from tests.conftest import new_database
@@ -30,11 +29,15 @@ def _rows(table: str) -> list[tuple]:
         ]
 
 
-def test_renaming_the_delivery_table_keeps_every_row(settings, tmp_path):
-    """Up to `deliveries` and back down to `webhook_events`, on this run's kind of database."""
+def test_renaming_the_delivery_table_keeps_every_row(make_app, tmp_path):
+    """Up to `deliveries` and back down to `webhook_events`, on this run's kind of database.
+
+    `make_app`, which makes the session's Celery app the default again afterwards: the
+    in-process worker would otherwise run every later task against this test's database.
+    """
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     with new_database(tmp_path) as url:
-        application = create_app({**settings, "DATABASE_URL": url})
+        application = make_app(DATABASE_URL=url)
         with application.app_context():
             upgrade(revision=BEFORE_RENAME)
             tables = sa.MetaData()
