@@ -6,7 +6,8 @@ each median is taken over; BENCH_WORKERS / BENCH_CONCURRENCY size the worker poo
 chooses its kind (threads, or gevent); BENCH_ENDPOINTS (50) is how many endpoints the
 throughput events are spread over;
 BENCH_MEMORY_DELIVERIES sets the memory run's length; BENCH_ONLY=throughput,logs runs only
-those; BENCH_PROFILE=1 (or `gil`) records py-spy profiles of the throughput runs into
+those (BENCH_ONLY=client: events fired through signalpost_client, bench/host.py);
+BENCH_PROFILE=1 (or `gil`) records py-spy profiles of the throughput runs into
 bench/profiles/ (read them with `python -m bench.hot FILE`).
 
 BENCH_ONLY=soak, never part of the full run, is the long steady-load run of bench/soak.py:
@@ -30,7 +31,7 @@ from flask_migrate import upgrade
 from app import create_app
 from app.extensions import db
 from app.services import connections
-from bench import logpages, report, scenarios, seed, soak
+from bench import host, logpages, report, scenarios, seed, soak
 from bench.stack import (
     Arrivals,
     CpuMeter,
@@ -152,6 +153,11 @@ def measure(bench, app, base: str, settings, counts, results: dict[str, Any]) ->
     if wanted("latency"):
         step("latency")
         results["latency"] = scenarios.latency(bench, fast, urls, counts["latency_events"], rate=20)
+    if wanted("client"):
+        step("client: events.send as a tenant, through gunicorn to the receiver")
+        results["client"] = host.client_latency(
+            bench, settings, base, counts["latency_events"], rate=20
+        )
     if wanted("isolation"):
         step("isolation")
         results["isolation"] = scenarios.isolation(

@@ -44,6 +44,19 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             (f"latency p99 at {lat['rate_per_s']:.0f}/s", f"{lat['p99_ms']['median']:.1f} ms",
              f"< {TARGETS['p99_ms']} ms"),
         ]  # fmt: skip
+    client = results.get("client")
+    if client:
+        at = f"at {client['rate_per_s']:.0f}/s"
+        out += [
+            (f"client events.send p50 / p99 {at}",
+             f"{client['send_p50_ms']['median']:.1f} / {client['send_p99_ms']['median']:.1f} ms",
+             ""),
+            (f"client send → receiver p50 / p99 {at}",
+             f"{client['end_to_end_p50_ms']['median']:.1f}"
+             f" / {client['end_to_end_p99_ms']['median']:.1f} ms", ""),
+            ("idempotency key: ms added to a call (p50)",
+             f"{client['key_cost_ms']['median']:.2f} ms", ""),
+        ]  # fmt: skip
     iso = results.get("isolation")
     if iso:
         out.append(

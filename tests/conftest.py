@@ -32,7 +32,9 @@ from app.extensions import db
 from app.models import User, Webhook
 from app.services import connections, operator_keys, users, webhooks
 from tests.support.mailsink import MailSink
+from tests.support.processes import free_port
 from tests.support.receiver import Receiver
+from tests.support.serving import serve
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
@@ -174,6 +176,21 @@ def app(settings: dict[str, str]) -> Iterator[Flask]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         gc.collect()
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[str]:
+    """The session's app served on 127.0.0.1, its base URL: a real server for real clients."""
+    yield from serve(app)
+
+
+@pytest.fixture
+def linked_live_server(make_app: Callable[..., Flask]) -> Iterator[str]:
+    """A live server whose SIGNALPOST_BASE_URL is its own address, so that the links it makes
+    (sign-in links) lead back to it. Same database and broker as the session's app."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    yield from serve(make_app(SIGNALPOST_BASE_URL=url), port)
 
 
 @pytest.fixture

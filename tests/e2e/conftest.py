@@ -1,22 +1,22 @@
-"""A real server and a real headless Chromium (Debian's), driven by Playwright.
+"""A real headless Chromium (Debian's), driven by Playwright, against the live server.
 
-The server runs the session's app in a thread of this process, so the in-thread Celery worker
-delivers what the pages trigger. Chromium is never downloaded: Playwright starts /usr/bin/chromium.
+`live_server` (tests/conftest.py) runs the session's app in a thread of this process, so the
+in-thread Celery worker delivers what the pages trigger. Chromium is never downloaded:
+Playwright starts /usr/bin/chromium.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
+
+from tests.support.serving import serve  # noqa: F401  (tests import it from here)
 
 CHROMIUM = os.environ.get("SIGNALPOST_CHROMIUM", "/usr/bin/chromium")
 # This machine has no network: nothing in Chromium may try to reach one.
@@ -36,22 +36,6 @@ def _unavailable(message: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
-
-
-def serve(application: Any) -> Iterator[str]:
-    """Serve a WSGI application on a free loopback port until the generator is closed."""
-    server = make_server("127.0.0.1", 0, application, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
-
-
-@pytest.fixture(scope="session")
-def live_server(app: Flask) -> Iterator[str]:
-    yield from serve(app)
 
 
 @pytest.fixture(scope="session")
