@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from app.domain.delivery_rate import RateLimit, limit_for
+from app.domain.delivery_rate import Endpoint, RateLimit, limit_for
 from app.domain.status import DeliveryStatus
 from app.extensions import db
 from app.models import Delivery, DeliveryRateWindow
@@ -100,8 +100,12 @@ def test_every_delivery_over_a_webhooks_own_limit_arrives_in_later_windows(make_
         lambda: all(row.status == "succeeded" for row in deliveries_of(webhook.id)), timeout=30
     )
     assert len(receiver.requests) == 10
+    endpoint = Endpoint(webhook.user_id, webhook.url)  # the budget is the owner's URL's
     counts = db.session.scalars(
-        sa.select(DeliveryRateWindow.count).where(DeliveryRateWindow.webhook_id == webhook.id)
+        sa.select(DeliveryRateWindow.count).where(
+            DeliveryRateWindow.owner_id == endpoint.owner_id,
+            DeliveryRateWindow.url_sha256 == endpoint.url_sha256,
+        )
     ).all()
     # Counted in the database (the tests set no REDIS_URL): at most 3 in each second.
     assert sum(counts) == 10 and max(counts) <= 3, counts

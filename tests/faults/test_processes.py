@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import redis
@@ -12,7 +13,7 @@ from app.domain.status import DeliveryStatus
 from app.extensions import db
 from app.models import Delivery, User
 from app.services import events, users, webhooks
-from tests.faults.checks import assert_consistent, settle
+from tests.faults.checks import assert_consistent, received_ids, settle
 from tests.support.processes import PrivateRedis
 from tests.support.receiver import Receiver, Reply
 from tests.support.waiting import wait_for
@@ -124,3 +125,40 @@ def test_a_worker_takes_no_more_first_attempts_than_it_has_threads(
         settle(receiver, event_ids)
         assert_consistent(webhook_id, receiver, event_ids)
         db.session.remove()
+
+
+def test_a_worker_killed_during_a_burst_of_retries_loses_nothing(fault_app: Flask, start_worker):
+    """Every event's first attempt fails; the worker is killed while their retries are pending
+    (held as countdown messages, or due in the database). A new worker sends them all."""
+    tried: set[str] = set()
+    lock = threading.Lock()
+
+    def answer(request) -> Reply:
+        with lock:
+            first = request.headers["X-Webhook-Id"] not in tried
+            tried.add(request.headers["X-Webhook-Id"])
+        return Reply(503, "busy") if first else Reply(200, delay=0.2)
+
+    receiver = Receiver(answer=answer).start()
+    try:
+        with fault_app.app_context():
+            owner, webhook_id = _owner_and_webhook(receiver)
+            first = start_worker()
+            event_ids = _fire(owner, 30)
+            wait_for(lambda: len(receiver.requests) >= len(event_ids) + 3, timeout=60)
+
+            first.kill()
+            tries = received_ids(receiver)
+            waiting = [e for e in event_ids if tries[e] < 2]
+            assert waiting, "the kill must land while retries are pending to mean anything"
+            start_worker()
+            settle(receiver, event_ids)
+
+            assert_consistent(webhook_id, receiver, event_ids)
+            statuses = db.session.scalars(
+                sa.select(Delivery.status).where(Delivery.webhook_id == webhook_id)
+            ).all()
+            assert set(statuses) == {DeliveryStatus.SUCCEEDED}
+            db.session.remove()
+    finally:
+        receiver.stop()
