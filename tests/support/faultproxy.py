@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
+from tests.support.rawserver import read_request
+
 PASS = "pass"
 REFUSE = "refuse"
 DROP_ANSWER = "drop_answer"
@@ -63,27 +65,6 @@ def _seen(request: bytes, fault: Fault) -> Seen:
         name, _, value = header.partition(":")
         headers[name.strip().lower()] = value.strip()
     return Seen(line, headers, body, fault)
-
-
-def _read_request(connection: socket.socket) -> bytes:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = connection.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value.strip())
-    while len(body) < length:
-        chunk = connection.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    return head + b"\r\n\r\n" + body
 
 
 def _closing(request: bytes) -> bytes:
@@ -149,7 +130,7 @@ class FaultProxy:
             self.faults.extend(faults)
 
     def _handle(self, connection: socket.socket) -> None:
-        request = _read_request(connection)
+        request = read_request(connection)
         if not request:
             return
         with self._lock:
