@@ -115,16 +115,7 @@ def _ended(claimed: Claimed, outcome: Outcome) -> Outcome:
 
 def _wait_behind(claimed: Claimed, ahead: ordering.Ahead) -> Outcome:
     """An ordered webhook's earlier delivery is still open: this one waits its turn."""
-    status = DeliveryStatus.SCHEDULED if claimed.attempts else DeliveryStatus.PENDING
-    settle(
-        claimed.id,
-        status=status,
-        next_attempt_at=utcnow() + timedelta(seconds=ahead.wait),
-        waiting_behind=ahead.id,
-        lease_until=None,
-    )
-    _report(claimed, status, claimed.attempts, reason=f"waiting behind {ahead.id}")
-    return Outcome(status, ahead.wait)
+    return _put_back(claimed, ahead.wait, f"waiting behind {ahead.id}", waiting_behind=ahead.id)
 
 
 def _expired(claimed: Claimed, moment: datetime) -> bool:
@@ -164,21 +155,22 @@ def _end_as_failed(delivery_id: int, exc: Exception) -> Outcome:
 
 
 def _postpone(claimed: Claimed, postponed: delivery_rate.Postponed) -> Outcome:
-    """Over the endpoint's rate limit: go when the window the limiter gave it a place in opens.
+    """Over the endpoint's rate limit: go when the window the limiter gave it a place in opens."""
+    return _put_back(claimed, postponed.wait, "rate limited", rate_window=postponed.window)
 
-    Not an attempt, so not a failure either.
-    """
+
+def _put_back(claimed: Claimed, wait: float, reason: str, **columns: object) -> Outcome:
+    """Not sent now, and not an attempt, so not a failure either: due again in `wait` s."""
     status = DeliveryStatus.SCHEDULED if claimed.attempts else DeliveryStatus.PENDING
     settle(
         claimed.id,
         status=status,
-        next_attempt_at=utcnow() + timedelta(seconds=postponed.wait),
-        rate_window=postponed.window,
+        next_attempt_at=utcnow() + timedelta(seconds=wait),
         lease_until=None,
+        **columns,
     )
-    wait = round(postponed.wait, 1)
-    _report(claimed, status, claimed.attempts, reason="rate limited", retry_in=wait)
-    return Outcome(status, postponed.wait)
+    _report(claimed, status, claimed.attempts, reason=reason, retry_in=round(wait, 1))
+    return Outcome(status, wait)
 
 
 def _report(claimed: Claimed, status: str, attempt: int, **details: object) -> None:
