@@ -105,3 +105,45 @@ def test_each_sweep_queues_only_what_became_due_since_the_one_before(
         swept = queued_retries(private_redis)
         assert second in swept and first not in swept
         db.session.remove()
+
+
+RETRY_DELAY = 20  # seconds: well past the quick worker's 4 s of sweeps after the reconnection
+
+
+def test_a_retry_whose_message_the_restart_lost_arrives_soon_after_it_falls_due(
+    fault_app: Flask, start_worker, receiver, private_redis: PrivateRedis
+):
+    receiver.reply(Reply(500), Reply(500), Reply(500))  # each event's first attempt fails
+    with fault_app.app_context():
+        owner, webhook_id = _owner_and_webhook(receiver)
+        worker = start_worker("tests.faults.quick_recovery", WEBHOOK_RETRY_DELAYS=str(RETRY_DELAY))
+        event_ids = _fire(owner, 3)
+        wait_for(lambda: _scheduled(webhook_id) == 3, timeout=60)
+
+        # Each retry's countdown message is held by the worker or waits in Redis: lost both ways.
+        private_redis.stop()
+        private_redis.start()
+        due = {
+            row.event_id: row.next_attempt_at
+            for row in db.session.scalars(
+                sa.select(Delivery).where(Delivery.webhook_id == webhook_id)
+            )
+        }
+        wait_for(lambda: all_arrived(receiver, event_ids), timeout=RETRY_DELAY + 60)
+
+        retried = {r.headers["X-Webhook-Id"]: r.at for r in receiver.requests[3:]}
+        late = max(retried[event_id] - due[event_id].timestamp() for event_id in event_ids)
+        print(f"\nretries whose message was lost arrived at most {late:.1f} s after falling due")
+        assert late <= RECOVERY_SECONDS, f"a retry arrived {late:.1f} s after it fell due"
+        assert "recovery after a broker reconnection: watching until" in worker.log.read_text()
+        assert_consistent(webhook_id, receiver, event_ids)
+        db.session.remove()
+
+
+def _scheduled(webhook_id: int) -> int:
+    db.session.rollback()
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Delivery)
+        .where(Delivery.webhook_id == webhook_id, Delivery.status == "scheduled")
+    )

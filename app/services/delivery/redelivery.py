@@ -25,9 +25,14 @@ REQUEUE_BATCH = 1000
 RECOVERY_GRACE = timedelta(seconds=1)
 
 
-def due_deliveries(grace: timedelta, due_after: datetime | None = None) -> list[Delivery]:
+def due_deliveries(
+    grace: timedelta,
+    due_after: datetime | None = None,
+    written_before: datetime | None = None,
+) -> list[Delivery]:
     """Deliveries due for longer than `grace` (and since `due_after`, if given) that are not
-    being sent, or whose sender died."""
+    being sent, or whose sender died. With `written_before`, only the waiting ones untouched
+    since then, and no `sending` ones (see `requeue_recovering`)."""
     now = utcnow()
     waiting = sa.and_(
         Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SCHEDULED]),
@@ -35,17 +40,12 @@ def due_deliveries(grace: timedelta, due_after: datetime | None = None) -> list[
     )
     if due_after is not None:
         waiting = sa.and_(waiting, Delivery.next_attempt_at > due_after)
+    abandoned = sa.and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
+    if written_before is not None:
+        waiting, abandoned = sa.and_(waiting, Delivery.updated_at < written_before), sa.false()
     query = (
         sa.select(Delivery)
-        .where(
-            sa.or_(
-                waiting,
-                sa.and_(
-                    Delivery.status == DeliveryStatus.SENDING,
-                    Delivery.lease_until < now,
-                ),
-            )
-        )
+        .where(sa.or_(waiting, abandoned))
         .order_by(Delivery.next_attempt_at)
         .limit(REQUEUE_BATCH)
     )
@@ -75,14 +75,20 @@ def require_active(webhook: Webhook) -> None:
     raise Conflict(f"Nothing was sent: the webhook is disabled. {reason} {then}")
 
 
-def requeue_recovering(due_after: datetime | None) -> tuple[int, datetime | None]:
+def requeue_recovering(
+    due_after: datetime | None, written_before: datetime | None = None
+) -> tuple[int, datetime | None]:
     """One sweep of the recovery after an outage: queue again what became due after
     `due_after` (all that is due, the first time) and was not sent, and every delivery whose
     sender's lease ran out. Returns how many, and where the next sweep starts, so that a
     delivery already queued by one sweep is not queued again by the next.
+
+    With `written_before` (the watch that follows, `tasks/recovery.py`), only deliveries left
+    waiting since before then: their messages may have been lost in the outage, whereas one
+    written since (an attempt made, a retry scheduled) was queued after it.
     """
     cutoff = utcnow() - RECOVERY_GRACE
-    rows = due_deliveries(RECOVERY_GRACE, due_after)
+    rows = due_deliveries(RECOVERY_GRACE, due_after, written_before)
     ids = [row.id for row in rows]
     if len(rows) == REQUEUE_BATCH:  # more are due than one batch: go on from the last one
         cutoff = min(cutoff, max(row.next_attempt_at for row in rows))
@@ -90,6 +96,19 @@ def requeue_recovering(due_after: datetime | None) -> tuple[int, datetime | None
     queued = queue.enqueue_deliveries(ids, queues.RETRIES)
     # The broker still away: the next sweep tries the same again.
     return queued, cutoff if queued == len(ids) else due_after
+
+
+def last_due_written_before(written_before: datetime) -> datetime | None:
+    """When the last delivery left waiting since before `written_before` falls due: how long
+    the recovery must watch for messages an outage at that time may have lost. None if none."""
+    latest = db.session.scalar(
+        sa.select(sa.func.max(Delivery.next_attempt_at)).where(
+            Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SCHEDULED]),
+            Delivery.updated_at < written_before,
+        )
+    )
+    db.session.commit()
+    return latest
 
 
 def replay(
