@@ -18,6 +18,7 @@ from celery import Celery, bootsteps
 from celery.beat import PersistentScheduler
 from flask import Flask
 
+from app import clock
 from app.services import heartbeats
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
 
     def _run(self, celery: Celery) -> None:
         while not self.stopping.is_set():
+            clock.follow_broker(celery.conf.broker_url)  # a clock may drift, or be set right
             _alive(celery, heartbeats.WORKER)
             self.stopping.wait(heartbeats.INTERVAL_SECONDS)
 

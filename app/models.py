@@ -11,12 +11,14 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import clock
 from app.domain.status import DeliveryStatus
 from app.extensions import db
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, as this process goes by it (app/clock.py)."""
+    return clock.utcnow()
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

@@ -11,10 +11,12 @@ from celery import Celery
 
 @cache
 def _celery() -> Celery:
-    from app import create_app
+    from app import clock, create_app
     from tasks import recovery
 
     app = create_app()
+    # Before the first task: a wrong clock would take leases it must not (app/clock.py).
+    clock.follow_broker(app.config["CELERY_BROKER_URL"])
     celery = app.extensions["celery"]
     recovery.install(celery, app)
     return celery

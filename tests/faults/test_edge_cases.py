@@ -4,9 +4,11 @@ and the operator can see it."""
 
 from __future__ import annotations
 
+import glob
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import redis
 import sqlalchemy as sa
 from flask import Flask
@@ -14,7 +16,8 @@ from flask import Flask
 from app.domain.status import DeliveryStatus
 from app.extensions import db
 from app.models import Delivery, Event, utcnow
-from app.services import users
+from app.services import queue, users
+from tests.conftest import REQUIRE_SERVICES
 from tests.faults.checks import assert_consistent, received_ids, settle
 from tests.faults.test_processes import _fire, _owner_and_webhook, _still_delivers
 from tests.faults.test_recovery import all_arrived
@@ -152,3 +155,46 @@ def _count(webhook_id: int, status: str) -> int:
         .select_from(Delivery)
         .where(Delivery.webhook_id == webhook_id, Delivery.status == status)
     )
+
+
+def _faketime(offset: str) -> dict[str, str]:
+    """The environment that gives a process a clock `offset` from the machine's (libfaketime,
+    Debian's `faketime`): the system clock itself cannot be changed for one process."""
+    found = glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1")
+    if not found:
+        message = "libfaketime is not installed (apt-get install faketime)"
+        if REQUIRE_SERVICES:
+            pytest.exit(message, returncode=3)
+        pytest.skip(message)
+    # Only the wall clock: Celery's timers and the sweeps run on the monotonic one.
+    return {"LD_PRELOAD": found[0], "FAKETIME": offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+
+
+@pytest.mark.parametrize("offset", ["-90s", "+90s"])
+def test_a_worker_with_a_wrong_clock_sends_each_delivery_once(
+    fault_app: Flask, start_worker, receiver: Receiver, offset: str
+):
+    """Beside a worker whose clock is right, one 90 s behind would find nothing due, and one
+    90 s ahead every live lease run out (it sent deliveries twice, at once, before app/clock.py).
+    Each goes by the broker's clock: every delivery arrives, once, with one attempt."""
+    receiver.default = Reply(200, delay=1.0)  # in flight while the copies reach the other worker
+    with fault_app.app_context():
+        owner, webhook_id = _owner_and_webhook(receiver)
+        start_worker()
+        wrong = start_worker(**_faketime(offset))
+        event_ids = _fire(owner, 30)
+        # Each queued again at once, as a requeue or a sweep may: two messages, two workers.
+        queue.enqueue_deliveries(_delivery_ids(webhook_id))
+        settle(receiver, event_ids)  # with beat's requeue, every 2 s
+
+        seen = received_ids(receiver)
+        doubled = {event_id: count for event_id, count in seen.items() if count > 1}
+        assert not doubled, f"sent twice: {doubled}"
+        assert_consistent(webhook_id, receiver, event_ids)
+        assert wrong.alive
+        assert "the broker's: going by the broker's" in wrong.log.read_text()
+        db.session.remove()
+
+
+def _delivery_ids(webhook_id: int) -> list[int]:
+    return list(db.session.scalars(sa.select(Delivery.id).where(Delivery.webhook_id == webhook_id)))

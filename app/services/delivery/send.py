@@ -71,6 +71,6 @@ def _send(outgoing: Outgoing, started_at: datetime) -> Sent:
             )
         )
         return Sent(started_at, None, None, refusal)
-    body, headers = build_request(outgoing, int(time.time()))
+    body, headers = build_request(outgoing, int(utcnow().timestamp()))
     result = outbound.post(target, body, headers, config["WEBHOOK_TIMEOUT"])
     return Sent(started_at, body, headers, result)
