@@ -269,14 +269,17 @@ def replay(
     webhook_id: int, since: datetime, until: datetime | None, failed_only: bool, missed: bool
 ) -> None:
     """Deliver again the events a webhook was sent in a time range, each under its own id."""
-    count = redelivery.replay(
+    replayed = redelivery.replay(
         webhooks.get_webhook(webhook_id),
         since.replace(tzinfo=UTC),
         until.replace(tzinfo=UTC) if until else None,
         failed_only=failed_only,
         missed=missed,
     )
-    click.echo(f"Queued {count} deliveries again.")
+    click.echo(f"Queued {replayed.deliveries} deliveries again.")
+    if replayed.next_since is not None:
+        # To the second, earlier rather than later: a few sent again, none left out.
+        click.echo(f"More remain: run again with --since {replayed.next_since:%Y-%m-%dT%H:%M:%S}")
 
 
 @webhooks_cli.command("purge-logs")

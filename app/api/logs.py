@@ -8,6 +8,7 @@ from app.api import bp, schemas
 from app.api.auth import caller
 from app.api.openapi import document
 from app.api.parsing import json_object, query_params, timestamp
+from app.domain.timestamps import isoformat
 from app.services import logs, webhooks
 from app.services.delivery import redelivery
 
@@ -51,14 +52,18 @@ def replay(webhook_id: int) -> ResponseReturnValue:
     """Every event this webhook was sent between `since` and `until` (default: now), or only
     those whose delivery failed, is queued to it again under its own event id. With `missed`,
     so are the owner's events of its types it was never sent (fired while it was disabled).
-    409 when the webhook is disabled: nothing is sent."""
+    At most 10,000 at a time, oldest first: when more remain, `next_since` says where they
+    start, to be asked for next. 409 when the webhook is disabled: nothing is sent."""
     webhook = webhooks.get_webhook(webhook_id, caller())
     body = json_object(schemas.REPLAY_INPUT)
-    count = redelivery.replay(
+    replayed = redelivery.replay(
         webhook,
         timestamp(body, "since"),
         timestamp(body, "until") if "until" in body else None,
         failed_only=body.get("failed_only", False),
         missed=body.get("missed", False),
     )
-    return {"deliveries": count}, 202
+    answer: dict[str, object] = {"deliveries": replayed.deliveries}
+    if replayed.next_since is not None:
+        answer["next_since"] = isoformat(replayed.next_since)
+    return answer, 202

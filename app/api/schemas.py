@@ -412,7 +412,17 @@ REPLAYED_HEADER: Schema = {
     "enum": ["true"],
     "description": "Present when this is the first answer to the Idempotency-Key, given again.",
 }
-REPLAYED = strict_object({"deliveries": INTEGER})
+REPLAYED = strict_object(
+    {
+        "deliveries": INTEGER,
+        "next_since": {
+            **TIMESTAMP,
+            "description": "Present when more remain than one replay queues (10,000): replay "
+            "from here for the next page.",
+        },
+    },
+    required=["deliveries"],
+)
 
 HEALTH = strict_object(
     {

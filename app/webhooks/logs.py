@@ -197,7 +197,7 @@ def replay(webhook_id: int) -> ResponseReturnValue:
     elif valid:
         until = form.until.data.replace(tzinfo=UTC) if form.until.data else None
         try:
-            count = redelivery.replay(
+            replayed = redelivery.replay(
                 webhook,
                 form.since.data.replace(tzinfo=UTC),
                 until,
@@ -207,6 +207,12 @@ def replay(webhook_id: int) -> ResponseReturnValue:
         except ServiceError as exc:
             form.show(exc)
         else:
-            flash(f"{count} deliveries queued again.", "success")
+            flash(f"{replayed.deliveries} deliveries queued again.{_rest(replayed)}", "success")
             return _back(webhook)
     return render_logs(webhook, request.form, form), 422
+
+
+def _rest(replayed: redelivery.Replayed) -> str:
+    if replayed.next_since is None:
+        return ""
+    return f" More remain: replay again from {replayed.next_since:%Y-%m-%d %H:%M:%S} UTC."

@@ -132,11 +132,23 @@ def missed(webhook_id: int) -> ResponseReturnValue:
         flash(f"The start of the time it missed: {exc}", "error")
         return redirect(url_for("webhooks.logs_page", webhook_id=webhook.id))
     if request.method == "POST":
-        count = redelivery.replay(webhook, since, failed_only=True, missed=True)
-        flash(f"{count} deliveries queued: what “{webhook.name}” missed.", "success")
+        replayed = redelivery.replay(webhook, since, failed_only=True, missed=True)
+        flash(f"{replayed.deliveries} deliveries queued: what “{webhook.name}” missed.", "success")
+        if replayed.next_since is not None:  # a page at a time: offer the rest
+            return redirect(
+                url_for(
+                    "webhooks.missed", webhook_id=webhook.id, since=isoformat(replayed.next_since)
+                )
+            )
         return redirect(url_for("webhooks.logs_page", webhook_id=webhook.id))
     count = len(redelivery.missed_events(webhook, since, None))
-    return render_template("webhooks/missed.html", webhook=webhook, since=since, count=count)
+    return render_template(
+        "webhooks/missed.html",
+        webhook=webhook,
+        since=since,
+        count=count,
+        more=count > redelivery.REPLAY_PAGE,
+    )
 
 
 @bp.route("/<id:webhook_id>/delete", methods=["GET", "POST"])

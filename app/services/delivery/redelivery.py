@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -18,6 +19,9 @@ from app.services.errors import Conflict, ValidationError
 # queue message (broker outage, lost Redis data) once it has been due this long.
 REQUEUE_GRACE = timedelta(seconds=60)
 REQUEUE_BATCH = 1000
+# A replay queues at most this many deliveries; a longer range is paged (`Replayed.next_since`),
+# so one request over a year of events neither holds the database nor the broker for long.
+REPLAY_PAGE = 10_000
 # After an outage (the broker or the database back), queue messages may have been lost with
 # the broker's data or never published: what is due is sent again almost at once, rather than
 # a minute later. Most of what is due then really is lost, so a duplicate is the price of a
@@ -111,6 +115,14 @@ def last_due_written_before(written_before: datetime) -> datetime | None:
     return latest
 
 
+@dataclass(frozen=True)
+class Replayed:
+    """What a replay queued, and where the rest of its range starts if it did not all fit."""
+
+    deliveries: int
+    next_since: datetime | None = None
+
+
 def replay(
     webhook: Webhook,
     since: datetime,
@@ -118,19 +130,20 @@ def replay(
     *,
     failed_only: bool = False,
     missed: bool = False,
-) -> int:
+) -> Replayed:
     """Deliver again every event this webhook was sent between `since` and `until`; with
     `missed`, also the events it was never sent (see `missed_events`).
 
     Each event goes out once more under its own id, even if it was delivered several times.
-    Returns how many deliveries were queued.
+    At most REPLAY_PAGE at a time, oldest first: for a longer range the answer says where the
+    rest starts, and a replay from there queues the next page.
     """
     require_active(webhook)
     if until is not None and until <= since:
         raise ValidationError.from_fields(
             {"until": ["Must be later than the start of the range (since)."]}
         )
-    query = sa.select(Delivery.event_id).where(
+    query = sa.select(Delivery.event_id, Delivery.created_at).where(
         Delivery.webhook_id == webhook.id,
         Delivery.created_at >= since,
         Delivery.status.not_in(OPEN_STATUSES),
@@ -139,17 +152,39 @@ def replay(
         query = query.where(Delivery.created_at < until)
     if failed_only:
         query = query.where(Delivery.status == DeliveryStatus.FAILED)
-    event_ids = set(db.session.scalars(query))
+    query = query.order_by(Delivery.created_at, Delivery.id).limit(REPLAY_PAGE + 1)
+    found = [(row.event_id, row.created_at) for row in db.session.execute(query)]
     if missed:
-        event_ids.update(missed_events(webhook, since, until))
-    return _deliver(webhook, sorted(event_ids))
+        found += missed_events(webhook, since, until)
+    page, next_since = _first_page(found)
+    return Replayed(_deliver(webhook, sorted({event_id for event_id, _ in page})), next_since)
 
 
-def missed_events(webhook: Webhook, since: datetime, until: datetime | None) -> list[str]:
+def _first_page(
+    found: list[tuple[str, datetime]],
+) -> tuple[list[tuple[str, datetime]], datetime | None]:
+    """The oldest REPLAY_PAGE of (event id, time), cut before a time so that a replay from it
+    misses none; and that time, if any were left out. Each list it was made of holds its own
+    oldest REPLAY_PAGE + 1, so the first REPLAY_PAGE of them all are among them."""
+    if len(found) <= REPLAY_PAGE:
+        return found, None
+    found.sort(key=lambda item: item[1])
+    cut = found[REPLAY_PAGE][1]
+    # More than a page fired in the same microsecond: sent again next time rather than missed.
+    page = [item for item in found[:REPLAY_PAGE] if item[1] < cut] or found[:REPLAY_PAGE]
+    return page, cut
+
+
+def missed_events(
+    webhook: Webhook, since: datetime, until: datetime | None
+) -> list[tuple[str, datetime]]:
     """The owner's events of the webhook's types, fired in the range since the webhook
     existed, that never reached it: fired while it was disabled (no delivery, or one skipped
-    because it was disabled by the time it was sent), or kept out by a filter it no longer has."""
-    query = sa.select(Event.id).where(
+    because it was disabled by the time it was sent), or kept out by a filter it no longer has.
+
+    The oldest REPLAY_PAGE + 1 of them, as (event id, when it was fired): enough to tell
+    whether there are more than a page."""
+    query = sa.select(Event.id, Event.created_at).where(
         Event.user_id == webhook.user_id,
         Event.event_type.in_(
             sa.select(Subscription.event_type).where(Subscription.webhook_id == webhook.id)
@@ -163,12 +198,24 @@ def missed_events(webhook: Webhook, since: datetime, until: datetime | None) -> 
     )
     if until is not None:
         query = query.where(Event.created_at < until)
+    query = query.order_by(Event.created_at, Event.id)
+    wanted = REPLAY_PAGE + 1
     if webhook.filter is None:
-        return list(db.session.scalars(query))
+        return [(row.id, row.created_at) for row in db.session.execute(query.limit(wanted))]
     # Only what its filter, as it is now, lets through: what a filter change let in is missed.
+    # Read a batch at a time until enough pass it.
     condition = filters.compiled(webhook.filter)
-    rows = db.session.execute(query.with_only_columns(Event.id, Event.event_type, Event.data))
-    return [row.id for row in rows if filters.matches(condition, row.event_type, row.data)]
+    rows = db.session.execute(
+        query.add_columns(Event.event_type, Event.data).execution_options(yield_per=1000)
+    )
+    passed = []
+    for row in rows:
+        if filters.matches(condition, row.event_type, row.data):
+            passed.append((row.id, row.created_at))
+            if len(passed) == wanted:
+                break
+    rows.close()
+    return passed
 
 
 def _deliver(webhook: Webhook, event_ids: list[str]) -> int:
