@@ -148,9 +148,7 @@ def test_web_and_worker_processes_add_up(
             # The duration is the last of an attempt's three counts, so once all 39 are in,
             # every attempt has been counted in full.
             wait_for(
-                lambda: (
-                    value(scrape(ports[0]), "signalpost_attempt_duration_seconds_count") >= 39
-                ),
+                lambda: value(scrape(ports[0]), "signalpost_attempt_duration_seconds_count") >= 39,
                 timeout=20,
             )
             for port in ports:  # either web process, the same sums
