@@ -303,6 +303,7 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
             "WEBHOOK_FAILURE_THRESHOLD", get("WEBHOOK_FAILURE_THRESHOLD", "10"), minimum=1
         ),
         "WEBHOOK_RATE_LIMIT": (rate_count, rate_period),
+        "WEBHOOK_DIGESTS": _bool("WEBHOOK_DIGESTS", get("WEBHOOK_DIGESTS", "true")),
         "WEBHOOK_MAX_PER_USER": _int(
             "WEBHOOK_MAX_PER_USER", get("WEBHOOK_MAX_PER_USER", "100"), minimum=1
         ),

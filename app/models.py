@@ -162,6 +162,9 @@ class Webhook(db.Model):
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # An admin's disable holds until an admin lifts it: its owner cannot enable it again.
     disabled_by_admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # A 429 from the endpoint holds every delivery to this webhook back until its Retry-After
+    # has passed, not only the one that was refused (a chat service's flood control).
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # One delivery at a time, in the order the events were fired (services/delivery/ordering.py).
     ordered: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Signalpost's own webhook for the operator's notices (app/services/operator_notices.py):
@@ -251,6 +254,15 @@ class Delivery(db.Model):
         # A webhook's log newest first, one keyset page at a time: an exact index range,
         # however many other webhooks' deliveries are newer (see docs/performance.md).
         sa.Index("ix_deliveries_webhook_log", "webhook_id", "id"),
+        # The deliveries a digest may carry: those waiting for their webhook's rate limit,
+        # found without reading the rest of a busy chat webhook's log.
+        sa.Index(
+            "ix_deliveries_rate_waiting",
+            "webhook_id",
+            "id",
+            sqlite_where=sa.text("rate_window IS NOT NULL"),
+            postgresql_where=sa.text("rate_window IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -281,6 +293,9 @@ class Delivery(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # For an ordered webhook: the earlier delivery this one waits for.
     waiting_behind: Mapped[int | None]
+    # The delivery whose digest message carried this one's event (no foreign key, as for
+    # redelivery_of: purging the carrier unlinks what it carried).
+    carried_by: Mapped[int | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

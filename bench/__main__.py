@@ -10,6 +10,9 @@ those (BENCH_ONLY=client: events fired through signalpost_client, bench/host.py)
 BENCH_PROFILE=1 (or `gil`) records py-spy profiles of the throughput runs into
 bench/profiles/ (read them with `python -m bench.hot FILE`).
 
+BENCH_ONLY=digests: a burst of price alerts to chat webhooks at their services' budgets, with
+digests and without (bench/digests.py, in frozen time).
+
 BENCH_ONLY=soak, never part of the full run, is the long steady-load run of bench/soak.py:
 BENCH_SOAK_SECONDS long (default 600 × BENCH_SCALE) at BENCH_SOAK_RATE events a second (20).
 """
@@ -31,7 +34,7 @@ from flask_migrate import upgrade
 from app import create_app
 from app.extensions import db
 from app.services import connections
-from bench import host, logpages, report, scenarios, seed, soak
+from bench import digests, host, logpages, report, scenarios, seed, soak
 from bench.stack import (
     Arrivals,
     CpuMeter,
@@ -195,6 +198,10 @@ def measure(bench, app, base: str, settings, counts, results: dict[str, Any]) ->
         step(f"soak: {seconds:.0f} s at {rate:g} events/s")
         broker = settings["CELERY_BROKER_URL"]
         results["soak"] = soak.soak(bench, soaked, urls, broker, seconds, rate)
+    if wanted("digests"):
+        alerts = max(100, int(1000 * env_number("BENCH_SCALE", 1)))
+        step(f"digests: a burst of {alerts} price alerts to Telegram and Discord, on and off")
+        results["digests"] = digests.compare(alerts)
     if wanted("memory"):
         step(f"memory: {counts['memory_deliveries']:,} deliveries")
         results["memory"] = scenarios.memory(bench, fans[1000], counts["memory_deliveries"])

@@ -57,6 +57,16 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             ("idempotency key: ms added to a call (p50)",
              f"{client['key_cost_ms']['median']:.2f} ms", ""),
         ]  # fmt: skip
+    chat = results.get("digests")
+    if chat:
+        for format_name, figures in chat.items():
+            on, off = figures["with_digests"], figures["without_digests"]
+            at = f"{on['alerts']} alerts to {format_name} at {figures['budget']}"
+            out += [
+                (f"{at}: messages, digests on / off", f"{on['messages']} / {off['messages']}", ""),
+                (f"{at}: to the last alert, on / off",
+                 f"{on['seconds_to_last_alert']:.0f} / {off['seconds_to_last_alert']:.0f} s", ""),
+            ]  # fmt: skip
     iso = results.get("isolation")
     if iso:
         out.append(

@@ -27,7 +27,9 @@ def list_logs(webhook_id: int) -> ResponseReturnValue:
         success=query.get("success"),
         event_type=query.get("event_type"),
     )
-    return {"logs": [logs.log_as_dict(row) for row in rows], "next": next_cursor}
+    carried = logs.carried_by_each(row.id for row in rows)
+    entries = [logs.log_as_dict(row, carried.get(row.id, ())) for row in rows]
+    return {"logs": entries, "next": next_cursor}
 
 
 @bp.post("/webhooks/<id:webhook_id>/logs/<id:log_id>/retry")

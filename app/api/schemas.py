@@ -361,6 +361,16 @@ LOG_ENTRY = strict_object(
             **nullable(INTEGER),
             "description": "An ordered webhook's earlier delivery (its id) this one waits for.",
         },
+        "carried_by": {
+            **nullable(INTEGER),
+            "description": "The delivery whose digest message carried this one's event "
+            "(chat formats, when deliveries waited for the rate limit).",
+        },
+        "carried": {
+            "type": "array",
+            "items": STRING,
+            "description": "The events this delivery's digest message carried besides its own.",
+        },
         "created_at": TIMESTAMP,
         "attempt_log": {"type": "array", "items": ATTEMPT},
     }

@@ -54,7 +54,11 @@ class Postponed:
 
 
 def acquire(
-    endpoint: Endpoint, limit: RateLimit, reserved_window: int | None = None
+    endpoint: Endpoint,
+    limit: RateLimit,
+    reserved_window: int | None = None,
+    *,
+    reserve: bool = True,
 ) -> Postponed | None:
     """None when an attempt to this endpoint may go now; otherwise where it was given a place.
 
@@ -63,6 +67,10 @@ def acquire(
     so the URL gets at most the largest of their limits (docs/security.md).
     `reserved_window` is the place an earlier call gave this attempt: in that window (or as
     early before it as a claim may take it up) the attempt goes without being counted again.
+    With `reserve=False` an attempt over the limit is given no place: it is told when the next
+    window opens, to ask again then. A chat webhook's digests want that (app/services/delivery/
+    digest.py): what waits rides in the next message, and a place kept for each would hold
+    the budget of windows no message is sent in.
     """
     now = time.time()
     if reserved_window is not None and (
@@ -74,14 +82,14 @@ def acquire(
     placed: int | None = None
     if url:
         try:
-            placed = _place_redis(url, endpoint, limit, window)
+            placed = _place_redis(url, endpoint, limit, window, reserve)
         except redis.RedisError as exc:
             # Deliveries go on while Redis is away, counted where every worker still can.
             log.warning(
                 "Redis unavailable for the delivery rate limit, using the database: %s", exc
             )
     if placed is None:
-        placed = _place_database(endpoint, limit, window)
+        placed = _place_database(endpoint, limit, window, reserve)
     if placed <= window:
         return None
     jitter = random.uniform(0, min(MAX_JITTER_SECONDS, limit.period / 10))
@@ -97,6 +105,15 @@ def acquire(
 _PLACE = """
 local prefix, window, limit, period, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]),
     tonumber(ARGV[4]), tonumber(ARGV[5])
+if ARGV[6] == '0' then
+    local key = prefix .. window
+    if redis.call('INCR', key) <= limit then
+        redis.call('EXPIRE', key, period + 60)
+        return window
+    end
+    redis.call('DECR', key)
+    return window + period
+end
 local furthest = tonumber(redis.call('GET', prefix .. 'furthest') or window)
 local candidate = window
 while true do
@@ -134,14 +151,16 @@ def _placing(url: str) -> Script:
         return script
 
 
-def _place_redis(url: str, endpoint: Endpoint, limit: RateLimit, window: int) -> int:
-    """The window this attempt is counted in, from the current one on."""
+def _place_redis(url: str, endpoint: Endpoint, limit: RateLimit, window: int, reserve: bool) -> int:
+    """The window this attempt is counted in, from the current one on (without `reserve`,
+    the next window when the current one is full, counted nowhere)."""
     prefix = f"signalpost:delivery-rate:{endpoint.owner_id}:{endpoint.url_sha256}:"
     place = _placing(url)
-    return int(place(args=[prefix, window, limit.count, limit.period, int(time.time())]))
+    now = int(time.time())
+    return int(place(args=[prefix, window, limit.count, limit.period, now, int(reserve)]))
 
 
-def _place_database(endpoint: Endpoint, limit: RateLimit, window: int) -> int:
+def _place_database(endpoint: Endpoint, limit: RateLimit, window: int, reserve: bool) -> int:
     """The window this attempt is counted in, from the current one on: `_PLACE`'s rule."""
     table = DeliveryRateWindow.__table__
     key = _database_key(endpoint)
@@ -149,6 +168,9 @@ def _place_database(endpoint: Endpoint, limit: RateLimit, window: int) -> int:
     furthest = furthest or window
     candidate = window
     while not _take_database(endpoint, limit, candidate):
+        if not reserve:
+            db.session.commit()
+            return window + limit.period
         candidate = furthest if candidate < furthest else candidate + limit.period
     db.session.execute(
         sa.delete(table).where(

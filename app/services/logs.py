@@ -89,21 +89,29 @@ def get_deliveries(webhook: Webhook, delivery_ids: Iterable[int]) -> list[Delive
 
 def redeliveries_of(delivery_ids: Iterable[int]) -> dict[int, list[int]]:
     """For each of these deliveries that was delivered again, the ids of its redeliveries."""
+    return _linked(Delivery.redelivery_of, Delivery.id, delivery_ids)
+
+
+def carried_by_each(delivery_ids: Iterable[int]) -> dict[int, list[str]]:
+    """For each of these deliveries that carried a digest, the ids of the events it carried
+    besides its own."""
+    return _linked(Delivery.carried_by, Delivery.event_id, delivery_ids)
+
+
+def _linked(link: Any, value: Any, delivery_ids: Iterable[int]) -> dict[int, list[Any]]:
+    """`value` of the deliveries whose `link` names each of these, in the order they were made."""
     ids = list(delivery_ids)
-    found: dict[int, list[int]] = {}
+    found: dict[int, list[Any]] = {}
     if not ids:
         return found
-    rows = db.session.execute(
-        sa.select(Delivery.redelivery_of, Delivery.id)
-        .where(Delivery.redelivery_of.in_(ids))
-        .order_by(Delivery.id)
-    )
-    for original, again in rows:
-        found.setdefault(original, []).append(again)
+    rows = db.session.execute(sa.select(link, value).where(link.in_(ids)).order_by(Delivery.id))
+    for linked_to, linked in rows:
+        found.setdefault(linked_to, []).append(linked)
     return found
 
 
-def log_as_dict(delivery: Delivery) -> dict[str, Any]:
+def log_as_dict(delivery: Delivery, carried: Sequence[str] = ()) -> dict[str, Any]:
+    """A log entry as the API shows it; `carried` is what `carried_by_each` found for it."""
     event = delivery.event
     return {
         "id": delivery.id,
@@ -120,6 +128,8 @@ def log_as_dict(delivery: Delivery) -> dict[str, Any]:
         "error": delivery.error,
         "next_attempt_at": isoformat(delivery.next_attempt_at),
         "waiting_behind": delivery.waiting_behind,
+        "carried_by": delivery.carried_by,
+        "carried": list(carried),
         "created_at": isoformat(delivery.created_at),
         "attempt_log": [
             {
@@ -155,9 +165,8 @@ def purge_logs(days: int) -> int:
         )
         if not ids:
             break
-        db.session.execute(
-            sa.update(Delivery).where(Delivery.redelivery_of.in_(ids)).values(redelivery_of=None)
-        )
+        for link in (Delivery.redelivery_of, Delivery.carried_by):
+            db.session.execute(sa.update(Delivery).where(link.in_(ids)).values({link: None}))
         db.session.execute(sa.delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(ids)))
         db.session.execute(sa.delete(Delivery).where(Delivery.id.in_(ids)))
         db.session.commit()

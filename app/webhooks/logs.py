@@ -66,6 +66,7 @@ def _back(webhook: Webhook) -> ResponseReturnValue:
 def as_rows(deliveries: list[Delivery]) -> list[dict[str, Any]]:
     """What the template shows of each delivery, beyond its own columns."""
     again = logs.redeliveries_of(delivery.id for delivery in deliveries)
+    carried = logs.carried_by_each(delivery.id for delivery in deliveries)
     retries = retry_policy().max_attempts - 1
     now = utcnow()
     return [
@@ -88,6 +89,7 @@ def as_rows(deliveries: list[Delivery]) -> list[dict[str, Any]]:
             ),
             "in_flight": delivery.status in OPEN_STATUSES,
             "redeliveries": again.get(delivery.id, []),
+            "carried": carried.get(delivery.id, []),
         }
         for delivery in deliveries
     ]

@@ -25,6 +25,8 @@ LOG_KEYS = {
     "error",
     "next_attempt_at",
     "waiting_behind",
+    "carried_by",
+    "carried",
     "created_at",
     "attempt_log",
 }

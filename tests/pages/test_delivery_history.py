@@ -168,3 +168,34 @@ def test_purging_an_original_unlinks_its_redelivery(browser, make_webhook, recei
 
     [left] = deliveries(webhook.id)
     assert left.id == again.id and left.redelivery_of is None
+
+
+def test_a_digest_and_what_it_carried_link_to_each_other(browser, make_webhook, receiver):
+    me = browser()
+    webhook, _ = make_webhook(receiver.url, user=me.user)
+    test_send.test_webhook(webhook)
+    test_send.test_webhook(webhook)
+    carrier, carried = deliveries(webhook.id)
+    set_state(carried.id, carried_by=carrier.id)
+
+    page = words(me.get(f"/webhooks/{webhook.id}/logs"))
+
+    listed = f'<a href="/webhooks/{webhook.id}/logs?event_id={carried.event_id}">'
+    assert f"this message also carried 1 event ({listed}" in page
+    carrier_link = f'#delivery-{carrier.id}">delivery #{carrier.id}</a>, which carried it'
+    assert f"before={carrier.id + 1}{carrier_link}" in page
+
+
+def test_purging_a_digest_unlinks_what_it_carried(browser, make_webhook, receiver):
+    me = browser()
+    webhook, _ = make_webhook(receiver.url, user=me.user)
+    test_send.test_webhook(webhook)
+    test_send.test_webhook(webhook)
+    carrier, carried = deliveries(webhook.id)
+    set_state(carried.id, carried_by=carrier.id)
+    set_state(carrier.id, created_at=utcnow() - timedelta(days=100))
+
+    logs.purge_logs(days=90)
+
+    [left] = deliveries(webhook.id)
+    assert left.id == carried.id and left.carried_by is None

@@ -181,6 +181,27 @@ def test_a_burst_is_given_places_in_the_next_windows_in_turn(
         assert opens_in <= answer.wait <= opens_in + 1
 
 
+def test_without_a_reservation_a_burst_waits_for_the_next_window_and_holds_no_place(
+    app, ctx, make_webhook, storage, monkeypatch
+):
+    """How a chat webhook's digests ask: what waits rides in the next message, so it keeps
+    no place in a later window, and the window after is as free as if nothing had waited."""
+    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (5, 60))
+    webhook, _ = make_webhook("http://127.0.0.1:9/hook")
+    limit = delivery_rate.current_limit()
+
+    def ask():
+        return delivery_rate.acquire(endpoint_of(webhook), limit, None, reserve=False)
+
+    with freeze_time("2030-01-01 12:00:15") as clock:
+        window = int(time.time()) // 60 * 60
+        answers = [ask() for _ in range(17)]
+        assert answers[:5] == [None] * 5
+        assert {answer.window - window for answer in answers[5:]} == {60}
+        clock.tick(45)  # the next window: all five places are there
+        assert [ask() for _ in range(6)][:5] == [None] * 5
+
+
 def test_an_attempt_goes_on_its_place_without_being_counted_again(
     app, ctx, make_webhook, storage, monkeypatch
 ):

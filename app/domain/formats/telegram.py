@@ -36,7 +36,8 @@ def text(message: Message) -> str:
     return fit("\n".join(lines), TEXT_LIMIT, utf16_units)
 
 
-def render(document: dict[str, Any], url: str) -> bytes:
+def message_body(url: str, text: str) -> dict[str, Any]:
+    """A `sendMessage` body for the chat (and forum topic) the URL names."""
     body: dict[str, Any] = {}
     chat_id = query_value(url, "chat_id")
     # Without a chat id Telegram answers 400 "chat_id is empty"; the form warns before that.
@@ -45,6 +46,10 @@ def render(document: dict[str, Any], url: str) -> bytes:
     thread = query_value(url, "message_thread_id")
     if thread is not None and thread.isdigit():
         body["message_thread_id"] = int(thread)
-    body["text"] = text(message_for(document))
+    body["text"] = text
     body["link_preview_options"] = {"is_disabled": True}
-    return encode(body)
+    return body
+
+
+def render(document: dict[str, Any], url: str) -> bytes:
+    return encode(message_body(url, text(message_for(document))))

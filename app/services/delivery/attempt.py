@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -16,7 +16,7 @@ from app.domain.status import OPEN_STATUSES, DeliveryStatus
 from app.extensions import db
 from app.models import utcnow
 from app.services import connections, delivery_rate
-from app.services.delivery import ordering, record
+from app.services.delivery import digest, ordering, record
 from app.services.delivery.claim import Claimed, claim
 from app.services.delivery.record import settle
 from app.services.delivery.send import Sent, internal_error, send
@@ -69,13 +69,35 @@ def _attempt(delivery_id: int) -> Outcome:
         ahead = ordering.ahead_of(claimed.id, claimed.webhook_id, utcnow())
         if ahead is not None:
             return _wait_behind(claimed, ahead)
+    if claimed.paused_until is not None and claimed.paused_until > utcnow():
+        return _ended(claimed, _hold_for_pause(claimed, claimed.paused_until))
     endpoint = Endpoint(claimed.owner_id, claimed.outgoing.url)
-    postponed = delivery_rate.acquire(endpoint, claimed.rate_limit, claimed.rate_window)
+    # What waits for a digest's webhook rides in its next message: it keeps no place.
+    digesting = digest.applies(claimed)
+    postponed = delivery_rate.acquire(
+        endpoint,
+        claimed.rate_limit,
+        None if digesting else claimed.rate_window,
+        reserve=not digesting,
+    )
     if postponed is not None:
         if _expired(claimed, utcnow() + timedelta(seconds=postponed.wait)):
             return _ended(claimed, _expire(claimed))
         return _postpone(claimed, postponed)
-    sent = send(claimed.outgoing)
+    riders = digest.gather(claimed)
+    try:
+        return _send_and_record(claimed, riders)
+    except BaseException:
+        digest.release(riders)
+        raise
+
+
+def _send_and_record(claimed: Claimed, riders: tuple[digest.Rider, ...]) -> Outcome:
+    """Send, with the waiting deliveries that ride in a digest, and record what came back."""
+    outgoing = claimed.outgoing
+    if riders:
+        outgoing = replace(outgoing, carried=tuple(rider.event for rider in riders))
+    sent = send(outgoing)
     result = sent.result
     delay = (
         None
@@ -94,6 +116,8 @@ def _attempt(delivery_id: int) -> Outcome:
             "delivery=%s webhook=%s was deleted while being sent", claimed.id, claimed.webhook_id
         )
         return Outcome(None)
+    next_at = None if delay is None else utcnow() + timedelta(seconds=delay)
+    digest.finish(claimed.id, riders, status, result.status_code, next_at)
     _report(
         claimed,
         status,
@@ -102,6 +126,7 @@ def _attempt(delivery_id: int) -> Outcome:
         ms=result.duration_ms,
         retry_in=delay,
         error=result.error,
+        carried=len(riders) or None,
     )
     return _ended(claimed, Outcome(status, delay))
 
@@ -157,6 +182,16 @@ def _end_as_failed(delivery_id: int, exc: Exception) -> Outcome:
 def _postpone(claimed: Claimed, postponed: delivery_rate.Postponed) -> Outcome:
     """Over the endpoint's rate limit: go when the window the limiter gave it a place in opens."""
     return _put_back(claimed, postponed.wait, "rate limited", rate_window=postponed.window)
+
+
+def _hold_for_pause(claimed: Claimed, until: datetime) -> Outcome:
+    """The endpoint answered 429 to an earlier delivery: this one waits out its Retry-After.
+
+    Its place in the rate limit, if it had one, is kept (not counted again)."""
+    if _expired(claimed, until):
+        return _expire(claimed)
+    wait = (until - utcnow()).total_seconds()
+    return _put_back(claimed, wait, "paused by a 429", rate_window=claimed.rate_window)
 
 
 def _put_back(claimed: Claimed, wait: float, reason: str, **columns: object) -> Outcome:

@@ -38,10 +38,11 @@ class Claimed:
     ordered: bool
     disabled_reason: str | None
     webhook_system: bool  # the operator notices' own webhook
+    paused_until: datetime | None  # the endpoint's 429 holds the webhook back until then
     outgoing: Outgoing
 
 
-def _lease() -> timedelta:
+def lease_length() -> timedelta:
     # Longer than one attempt can take (connect + read, each up to WEBHOOK_TIMEOUT) plus the
     # database work around it, so a live worker never loses its lease mid-send; short enough
     # that a dead worker's delivery is taken up again within seconds.
@@ -63,6 +64,7 @@ _CLAIMED_COLUMNS = (
     _webhooks.c.ordered,
     _webhooks.c.disabled_reason,
     _webhooks.c.is_system,
+    _webhooks.c.paused_until,
     _webhooks.c.url,
     _webhooks.c.format,
     _webhooks.c.rate_limit,
@@ -107,7 +109,7 @@ def claim(delivery_id: int) -> Claimed | None:
         "delivery_id": delivery_id,
         "now": now,
         "due_by": now + EARLY_TOLERANCE,
-        "lease": now + _lease(),
+        "lease": now + lease_length(),
     }
     if connections.on_postgres():
         with connections.progress() as connection:
@@ -131,6 +133,7 @@ def claim(delivery_id: int) -> Claimed | None:
         ordered=row.ordered,
         disabled_reason=row.disabled_reason,
         webhook_system=row.is_system,
+        paused_until=row.paused_until,
         outgoing=Outgoing(
             url=row.url,
             format=row.format,

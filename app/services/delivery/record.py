@@ -26,6 +26,7 @@ _webhooks = Webhook.__table__
 _attempts = DeliveryAttempt.__table__
 
 _now = sa.bindparam("now", type_=UTCDateTime)
+_next_at = sa.bindparam("next_at", type_=UTCDateTime)
 # updated_at is set here, not by the models' onupdate: in one statement, the two tables'
 # onupdate values would otherwise compete for one parameter name.
 _deliveries_update = (
@@ -43,9 +44,7 @@ _deliveries_update = (
         request_body=sa.func.coalesce(
             sa.bindparam("sent_body", type_=sa.Text), _deliveries.c.request_body
         ),
-        next_attempt_at=sa.func.coalesce(
-            sa.bindparam("next_at", type_=UTCDateTime), _deliveries.c.next_attempt_at
-        ),
+        next_attempt_at=sa.func.coalesce(_next_at, _deliveries.c.next_attempt_at),
         lease_until=None,
         rate_window=None,  # its place, if it had one, is used
         waiting_behind=None,
@@ -97,6 +96,16 @@ _count = (
             (_reaches_threshold, _disabled_reason), else_=_webhooks.c.disabled_reason
         ),
         disabled_at=sa.case((_reaches_threshold, _now), else_=_webhooks.c.disabled_at),
+        # A 429 pauses the webhook until the refused delivery's retry (its Retry-After).
+        paused_until=sa.case(
+            (
+                sa.and_(
+                    sa.bindparam("status_code", type_=sa.Integer) == 429, _next_at.is_not(None)
+                ),
+                _next_at,
+            ),
+            else_=_webhooks.c.paused_until,
+        ),
     )
     .returning(_webhooks.c.consecutive_failures, _webhooks.c.is_active, _webhooks.c.disabled_at)
 )
