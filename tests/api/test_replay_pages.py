@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Delivery
 from app.services.delivery import redelivery
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture
@@ -55,3 +56,36 @@ def test_a_range_that_fits_in_a_page_says_nothing_more(api, hook_url, small_page
     since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
     answer = api.post(f"/api/webhooks/{hook['id']}/replay", json={"since": since, "missed": True})
     assert answer.get_json() == {"deliveries": 0}
+
+
+def test_a_page_never_sends_again_what_an_earlier_page_sent(api, hook_url, small_pages, worker):
+    """Each page waits until the one before has been delivered: the deliveries a page queued
+    are new rows, finished and in the range by their own time, yet never replayed again."""
+    hook = api.create_webhook(hook_url, events=["custom"])
+    since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    fired = [
+        api.post("/api/events", json={"event": "custom", "data": {"n": n}}).get_json()["id"]
+        for n in range(7)
+    ]
+
+    def all_delivered() -> bool:
+        statuses = db.session.scalars(
+            sa.select(Delivery.status).where(Delivery.webhook_id == hook["id"])
+        ).all()
+        return all(status == "succeeded" for status in statuses)
+
+    pages, body = [], {"since": since}
+    while True:
+        wait_for(all_delivered)
+        answer = api.post(f"/api/webhooks/{hook['id']}/replay", json=body)
+        assert answer.status_code == 202, answer.get_json()
+        pages.append(answer.get_json()["deliveries"])
+        if "next_since" not in answer.get_json():
+            break
+        body = {"since": answer.get_json()["next_since"]}
+
+    assert pages == [3, 3, 1]
+    queued = db.session.scalars(
+        sa.select(Delivery.event_id).where(Delivery.webhook_id == hook["id"])
+    ).all()
+    assert sorted(queued) == sorted(fired * 2), "each event sent, then replayed once"

@@ -143,16 +143,23 @@ def replay(
         raise ValidationError.from_fields(
             {"until": ["Must be later than the start of the range (since)."]}
         )
-    query = sa.select(Delivery.event_id, Delivery.created_at).where(
-        Delivery.webhook_id == webhook.id,
-        Delivery.created_at >= since,
-        Delivery.status.not_in(OPEN_STATUSES),
+    # The range and the pages go by when each event was fired, as `missed_events` does: the
+    # deliveries a page queues are new rows, and by their own time a later page would find
+    # them and send their events once more.
+    query = (
+        sa.select(Delivery.event_id, Event.created_at)
+        .join(Event, Event.id == Delivery.event_id)
+        .where(
+            Delivery.webhook_id == webhook.id,
+            Event.created_at >= since,
+            Delivery.status.not_in(OPEN_STATUSES),
+        )
     )
     if until is not None:
-        query = query.where(Delivery.created_at < until)
+        query = query.where(Event.created_at < until)
     if failed_only:
         query = query.where(Delivery.status == DeliveryStatus.FAILED)
-    query = query.order_by(Delivery.created_at, Delivery.id).limit(REPLAY_PAGE + 1)
+    query = query.order_by(Event.created_at, Delivery.id).limit(REPLAY_PAGE + 1)
     found = [(row.event_id, row.created_at) for row in db.session.execute(query)]
     if missed:
         found += missed_events(webhook, since, until)
