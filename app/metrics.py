@@ -12,9 +12,9 @@ app/services/monitoring.py and only shaped into metric families here.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -56,9 +56,24 @@ class _Instruments:
     postponements: Counter
 
 
-@cache
+_made: list[_Instruments] = []
+_making = threading.Lock()
+
+
 def _instruments() -> _Instruments:
-    """Made on first use, after `configure`, so that every value is file-backed."""
+    """Made on first use, after `configure`, so that every value is file-backed.
+
+    Made once per process, under a lock: a worker's threads count their first attempts at
+    the same moment, and two sets of instruments would each keep their own copy of a value
+    and write it over the other's in the shared file, losing counts."""
+    if not _made:
+        with _making:
+            if not _made:
+                _made.append(_make_instruments())
+    return _made[0]
+
+
+def _make_instruments() -> _Instruments:
     instruments = _Instruments(
         deliveries=Counter(
             "signalpost_deliveries",
