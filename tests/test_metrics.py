@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -266,3 +268,42 @@ def test_a_database_that_is_down_leaves_its_gauges_out(make_app, operator_key):
     assert value(scraped, "signalpost_broker_up") == 1
     assert ("signalpost_deliveries_total", (("status", "succeeded"),)) in scraped
     assert not [name for name, _ in scraped if name == "signalpost_deliveries_overdue"]
+
+
+FIRST_COUNTS_AT_ONCE = """
+import sys, threading
+from prometheus_client import CollectorRegistry
+from prometheus_client.multiprocess import MultiProcessCollector
+from app import metrics
+
+metrics.configure(sys.argv[1])
+threads = 16
+start = threading.Barrier(threads)
+
+def count():
+    start.wait()
+    metrics.attempt_recorded("succeeded", 200, 5)
+
+workers = [threading.Thread(target=count) for _ in range(threads)]
+for worker in workers:
+    worker.start()
+for worker in workers:
+    worker.join()
+registry = CollectorRegistry()
+MultiProcessCollector(registry, sys.argv[1])
+print(registry.get_sample_value("signalpost_attempt_duration_seconds_count"),
+      registry.get_sample_value("signalpost_attempts_total", {"status_class": "2xx"}))
+"""
+
+
+@pytest.mark.parametrize("run", range(3))
+def test_a_process_s_threads_counting_their_first_attempts_at_once_lose_none(tmp_path, run):
+    """A fresh process, as a worker is: its threads' first counts all land in the file."""
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_COUNTS_AT_ONCE, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.split() == ["16.0", "16.0"], done.stderr
