@@ -56,6 +56,24 @@ def set_password(email: str, password: str) -> None:
     click.echo(f"Password of {email} changed; their sessions have ended.")
 
 
+@users_cli.command("disable")
+@click.argument("email")
+@reports_errors
+def disable_user(email: str) -> None:
+    """Disable EMAIL: every session ends, and no sign-in, link or API token lets them in."""
+    users.set_disabled(users.get_user_by_email(email), True)
+    click.echo(f"{email} is disabled; their sessions have ended. Their webhooks still deliver.")
+
+
+@users_cli.command("enable")
+@click.argument("email")
+@reports_errors
+def enable_user(email: str) -> None:
+    """Enable EMAIL again after `flask users disable`."""
+    users.set_disabled(users.get_user_by_email(email), False)
+    click.echo(f"{email} is enabled and can sign in again.")
+
+
 @users_cli.command("invite")
 @click.argument("email")
 @reports_errors

@@ -60,10 +60,18 @@ class User(UserMixin, db.Model):
     external_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
     # The name the host application knows its tenant by; other users have none.
     name: Mapped[str | None] = mapped_column(sa.String(100))
+    # Set by an admin: the user cannot get in (sign-in, links, API tokens, an operator acting
+    # for them) until an admin enables them again; their webhooks go on delivering.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     webhooks: Mapped[list[Webhook]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login's "not suspended": `login_user` signs in no disabled user."""
+        return self.disabled_at is None
 
     def get_id(self) -> str:
         """What Flask-Login keeps in the session (app/sessions.py reads it back)."""

@@ -2,9 +2,9 @@
 
 Flask-Login keeps `User.get_id()` in the signed session: the user's id and their current
 session token. A session is valid only while the token is the user's current one, so a new
-token (`services.users.end_sessions`: sign-out, a password change) ends every session of that
-user at once, on every device, however the cookie was kept. Sign-in links and the sign-in page
-alike go through `login_user`, and so through `get_id`.
+token (`services.users.end_sessions`: sign-out, a password change, an admin disabling them)
+ends every session of that user at once, on every device, however the cookie was kept.
+Sign-in links and the sign-in page alike go through `login_user`, and so through `get_id`.
 """
 
 from __future__ import annotations

@@ -210,6 +210,23 @@ def make_app(app: Flask, settings: dict[str, str]) -> Iterator[Callable[..., Fla
     app.extensions["celery"].set_default()
 
 
+@pytest.fixture
+def empty_app(make_app: Callable[..., Flask], tmp_path: Path) -> Iterator[Flask]:
+    """The app on an empty database of its own (no worker or beat ever wrote a heartbeat, no
+    other test's webhook), for what is about everything in the database."""
+    from flask_migrate import upgrade
+
+    with new_database(tmp_path) as url:
+        app = make_app(DATABASE_URL=url)
+        with app.app_context():
+            upgrade()
+        yield app
+        with app.app_context():
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def worker(app: Flask) -> Iterator[Any]:
     """A real Celery worker, in threads of this process, consuming from this run's Redis db."""

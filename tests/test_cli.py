@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.extensions import db
 from app.services import events, logs, users
 from tests.support.receiver import Reply
 from tests.support.waiting import wait_for
@@ -48,6 +49,22 @@ def test_users_create_and_token(runner, ctx):
     token = invoke(runner, "users", "token", "cli@example.com").output.strip()
     assert token.startswith("sp_")
     assert users.user_for_token(token).email == "cli@example.com"
+
+
+def test_users_disable_and_enable(runner, make_user):
+    user = make_user()
+    disabled = invoke(runner, "users", "disable", user.email.upper())
+    assert disabled.exit_code == 0, disabled.output
+    assert "their sessions have ended" in disabled.output
+    db.session.expire_all()
+    assert not users.get_user_by_email(user.email).is_active
+    assert users.authenticate(user.email, "a long password") is not None, "the password is kept"
+    enabled = invoke(runner, "users", "enable", user.email)
+    assert enabled.exit_code == 0 and "can sign in again" in enabled.output
+    db.session.expire_all()
+    assert users.get_user_by_email(user.email).is_active
+    unknown = invoke(runner, "users", "disable", "nobody@example.com")
+    assert unknown.exit_code == 1 and "No user with email nobody@example.com." in unknown.output
 
 
 def test_refusals_are_one_line_errors_not_tracebacks(runner, email):

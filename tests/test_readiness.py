@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
-from flask import Flask
-from flask_migrate import upgrade
 from freezegun import freeze_time
 
 from app.celery_heartbeats import Scheduler
 from app.extensions import db
 from app.models import Delivery, Heartbeat, utcnow
 from app.services import events, heartbeats, users, webhooks
-from tests.conftest import new_database
 from tests.support.waiting import wait_for
-
-
-@pytest.fixture
-def empty_app(make_app: Callable[..., Flask], tmp_path: Path) -> Iterator[Flask]:
-    """The app on a database of its own, where no worker or beat ever wrote a heartbeat."""
-    with new_database(tmp_path) as url:
-        app = make_app(DATABASE_URL=url)
-        with app.app_context():
-            upgrade()
-        yield app
-        with app.app_context():
-            db.session.remove()
-            for engine in db.engines.values():
-                engine.dispose()
 
 
 def test_ready_once_a_real_worker_and_beat_were_seen(app, ctx, client, worker, tmp_path):

@@ -12,4 +12,4 @@ def require_admin() -> None:
         abort(403, "This page is for administrators.")
 
 
-from app.admin import keys, routes  # noqa: E402,F401  (registers the views on bp)
+from app.admin import deliveries, keys, routes, users  # noqa: E402,F401  (registers the views on bp)

@@ -1,4 +1,4 @@
-"""The admin's view: every user's webhooks, counts per user, and the last hour's health."""
+"""The admin's overview: the last hour's deliveries, the endpoints to look at, every webhook."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from app.services import stats, webhooks
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    """The summary, the failing endpoints, counts per user and every webhook."""
+    """The last hour, the endpoints to look at (each linked to its deliveries), every webhook."""
     return render_template(
         "admin/index.html",
         summary=stats.admin_summary(),

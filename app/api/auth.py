@@ -72,8 +72,7 @@ def _authenticate_token(header: str, *, operator_only: bool) -> None:
     user = users.user_for_token(token)
     if user is None:
         raise _refuse("This API token is unknown or has been revoked.")
-    # Make the token's user `current_user` for this request only: no session cookie is written.
-    login_manager._update_request_context_with_user(user)
+    _act_as(user, "This account is disabled: its API tokens are refused until an admin enables it.")
 
 
 def _authenticate_operator(token: str, *, acting: bool) -> None:
@@ -90,6 +89,13 @@ def _authenticate_operator(token: str, *, acting: bool) -> None:
     user = users.tenant_user(external_id.strip())
     if user is None:
         raise NotFound(f"No tenant {external_id.strip()!r}.")
+    _act_as(user, f"Tenant {external_id.strip()!r} is disabled on Signalpost by an admin.")
+
+
+def _act_as(user: User, disabled: str) -> None:
+    """Make `user` `current_user` for this request only (no session cookie is written), unless
+    an admin disabled them: a 403 `account_disabled` saying `disabled`."""
+    users.check_active(user, disabled)
     login_manager._update_request_context_with_user(user)
 
 

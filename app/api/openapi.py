@@ -24,7 +24,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 ERROR_DESCRIPTIONS = {
     400: "The body is not a JSON object, or the CSRF token is missing",
     401: "No valid API token or session",
-    403: "This key or token may not do this (tenants: operator keys only)",
+    403: "This key or token may not do this (tenants: operator keys only), or its user is disabled",
     404: "Not found, or not yours",
     409: "Conflict",
     413: "The body or the event data is too large",
@@ -55,8 +55,8 @@ def document(
     `operator` views an operator key (app/api/auth.py:operator_view).
 
     `ok` maps success statuses to a body schema (None: no body). `errors` lists the error
-    statuses beyond those implied: 401 unless public, 400/413/422 with a body, 422 with a
-    query or request headers, 404 with a path parameter, 403 for an operator view. `path`
+    statuses beyond those implied: 401 and 403 unless public, 400/413/422 with a body, 422
+    with a query or request headers, 404 with a path parameter. `path`
     gives path parameters a schema of their own, where their converter says too little (422
     when one does not fit). `headers` are optional request headers; `ok_headers` are optional
     headers of the success responses.
@@ -102,8 +102,9 @@ def operation(
 ) -> dict[str, Any]:
     statuses: dict[int, Schema | None] = dict(ok)
     implied = (
-        ((401,) if not public else ())
-        + ((403,) if operator else ())
+        # 403: an operator view called with a user token, or a user view called for a user
+        # (or tenant) an admin disabled, or by a user token naming a tenant.
+        ((401, 403) if not public else ())
         + ((400, 413, 422) if body is not None else ())
         + ((422,) if query or headers else ())
     )

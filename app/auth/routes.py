@@ -30,6 +30,7 @@ from app.services.errors import ServiceError
 
 # A failed sign-in answers 401; only those count towards SIGN_IN_LIMIT, per client address.
 FAILED_SIGN_IN = 401
+DISABLED_SIGN_IN = 403
 
 
 def _home() -> Response:
@@ -96,11 +97,14 @@ def sign_in() -> ResponseReturnValue:
     form = SignInForm()
     if form.validate_on_submit():
         user = users.authenticate(form.email.data or "", form.password.data or "")
-        if user is not None:
-            login_user(user)
-            return redirect(local_path(request.args.get("next")) or url_for("webhooks.index"))
-        form.form_errors.append("That email and password do not match an account.")
-        return render_template("auth/sign_in.html", form=form), FAILED_SIGN_IN
+        if user is None:
+            form.form_errors.append("That email and password do not match an account.")
+            return render_template("auth/sign_in.html", form=form), FAILED_SIGN_IN
+        if not user.is_active:  # said only to whoever knows the password
+            form.form_errors.append(users.DISABLED)
+            return render_template("auth/sign_in.html", form=form), DISABLED_SIGN_IN
+        login_user(user)
+        return redirect(local_path(request.args.get("next")) or url_for("webhooks.index"))
     return render_template("auth/sign_in.html", form=form)
 
 

@@ -46,3 +46,9 @@ class PayloadTooLarge(ServiceError):
 class Forbidden(ServiceError):
     code = "forbidden"
     status = 403
+
+
+class AccountDisabled(Forbidden):
+    """An admin disabled the user (app/services/users.py:set_disabled)."""
+
+    code = "account_disabled"

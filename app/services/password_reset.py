@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import User, utcnow
 from app.services import queue, signed_links, users
-from app.services.errors import ServiceError
+from app.services.errors import Conflict, ServiceError
 
 RESET_SALT = "signalpost-password-reset"
 RESET_TTL = timedelta(hours=1)
+RESET_MINUTES = int(RESET_TTL.total_seconds() // 60)
 
 
 def _stamp(user: User) -> str:
@@ -31,15 +32,30 @@ def reset_link(user: User) -> str:
     return signed_links.absolute(f"/reset-password/{token}")
 
 
+def no_reset(user: User) -> str | None:
+    """Why `user` can be sent no reset link, or None."""
+    # A tenant of the host application signs in through the host, never with a password.
+    if user.external_id is not None:
+        return (
+            f"{user.email} is tenant {user.external_id!r} of the host application and signs "
+            "in through it, by sign-in links: there is no password to reset."
+        )
+    return None
+
+
 def send_reset_link(email: str) -> None:
     """Mail a reset link when the address has an account; say nothing either way, so the
     caller's answer is the same for any address."""
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
-    # A tenant of the host application signs in through the host, never with a password.
-    if user is None or user.external_id is not None:
-        return
-    minutes = int(RESET_TTL.total_seconds() // 60)
-    body = _RESET.format(link=reset_link(user), minutes=minutes)
+    if user is not None and no_reset(user) is None:
+        mail_reset_link(user)
+
+
+def mail_reset_link(user: User) -> None:
+    """Mail `user` a reset link (an admin's button does it by name); Conflict saying why not."""
+    if problem := no_reset(user):
+        raise Conflict(problem)
+    body = _RESET.format(link=reset_link(user), minutes=RESET_MINUTES)
     queue.enqueue_mail(user.email, "Reset your Signalpost password", body)
 
 

@@ -18,11 +18,12 @@ from app.domain.local_paths import local_path
 from app.extensions import db
 from app.models import SignInLink, User, utcnow
 from app.services.errors import Gone, NotFound
-from app.services.users import hash_token
+from app.services.users import check_active, hash_token
 
 PATH = "/sign-in/link/"
 # Say so on the page: the host app makes a new link each time its menu item is followed.
 GO_BACK = "Go back to the application you came from and open Webhooks again."
+DISABLED = "This account is disabled on Signalpost: its sign-in links sign nobody in."
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,9 @@ class NewLink:
 
 
 def create_link(user: User, return_to: str | None = None) -> NewLink:
-    """A new link for `user`; `return_to` is kept only when it is a path on Signalpost."""
+    """A new link for `user`; `return_to` is kept only when it is a path on Signalpost.
+    A disabled user gets none (AccountDisabled)."""
+    check_active(user, DISABLED)
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + timedelta(seconds=current_app.config["SIGN_IN_LINK_TTL"])
     db.session.add(
@@ -70,4 +73,4 @@ def use_link(token: str) -> tuple[User, str | None]:
     user = db.session.get(User, link.user_id)
     if user is None:  # deleted a moment ago, taking its links with it
         raise NotFound(f"This sign-in link is not valid. {GO_BACK}")
-    return user, link.return_to
+    return check_active(user, DISABLED), link.return_to

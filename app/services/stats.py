@@ -1,4 +1,4 @@
-"""Delivery figures for the pages: 24 hours per webhook, and the admin's summary."""
+"""Delivery figures for the pages: 24 hours per webhook, and the admin's overview."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
+from app.domain.status import OPEN_STATUSES, DeliveryStatus
 from app.extensions import db
 from app.models import Delivery, User, Webhook, utcnow
 from app.services.operator_notices import SYSTEM_EMAIL
 
 HOURS = 24
-FAILING_LIMIT = 20
+TROUBLED_LIMIT = 20
 
 
 @dataclass
@@ -78,57 +80,140 @@ def success_rate(succeeded: int, failed: int) -> float | None:
     return None if total == 0 else 100.0 * succeeded / total
 
 
+# What the admin's last hour counts a delivery as, by its status. Every status is in exactly
+# one group (tests/pages/test_admin_overview.py checks it), so the groups add up to every
+# delivery made in the hour: deliveries = delivered + failed + in flight, and those never
+# sent are counted beside them.
+DELIVERED = (DeliveryStatus.SUCCEEDED,)
+FAILED = (DeliveryStatus.FAILED,)
+IN_FLIGHT = OPEN_STATUSES  # queued, waiting for a retry or the rate limit, being sent
+NOT_SENT = (DeliveryStatus.SKIPPED, DeliveryStatus.EXPIRED)  # webhook disabled; too late
+GROUPS = {"delivered": DELIVERED, "failed": FAILED, "in_flight": IN_FLIGHT, "not_sent": NOT_SENT}
+_GROUP_OF = {status: name for name, statuses in GROUPS.items() for status in statuses}
+
+
+@dataclass
+class LastHour:
+    """Deliveries made in the last hour, by what became of them so far."""
+
+    delivered: int = 0
+    failed: int = 0
+    in_flight: int = 0
+    not_sent: int = 0
+
+    @property
+    def deliveries(self) -> int:
+        return self.delivered + self.failed + self.in_flight
+
+    @property
+    def success_rate(self) -> float | None:
+        """Of the finished ones: in flight may still go either way."""
+        return success_rate(self.delivered, self.failed)
+
+
+@dataclass(frozen=True)
+class Troubled:
+    """An endpoint to look at; the page says why from these and the webhook's own state."""
+
+    webhook: Webhook
+    failed_last_hour: int
+    retrying: int  # deliveries whose last attempt failed, waiting for the next
+
+
+@dataclass
+class Summary:
+    last_hour: LastHour
+    # The endpoints to look at, worst first (at most TROUBLED_LIMIT), and how many there are.
+    troubled: list[Troubled] = field(default_factory=list)
+    troubled_count: int = 0
+
+    @property
+    def all_answered(self) -> bool:
+        """True only when no endpoint is failing, disabled or retrying, and no delivery
+        failed in the last hour (its endpoint would be troubled)."""
+        return self.troubled_count == 0
+
+
+def _not_system() -> sa.ColumnElement[bool]:
+    """The operator notices' system webhook is no one's: left out of every figure."""
+    return Webhook.is_system.is_(False)
+
+
+def last_hour(now: datetime | None = None) -> LastHour:
+    since = (now or utcnow()) - timedelta(hours=1)
+    counts = LastHour()
+    rows = db.session.execute(
+        sa.select(Delivery.status, sa.func.count())
+        .join(Webhook, Webhook.id == Delivery.webhook_id)
+        .where(Delivery.created_at >= since, _not_system())
+        .group_by(Delivery.status)
+    )
+    for status, count in rows:
+        name = _GROUP_OF[DeliveryStatus(status)]
+        setattr(counts, name, getattr(counts, name) + count)
+    return counts
+
+
+def troubled_endpoints(now: datetime | None = None) -> tuple[list[Troubled], int]:
+    """Endpoints failing (failed deliveries in a row), disabled, with a delivery failed in
+    the last hour or waiting for a retry: the worst TROUBLED_LIMIT, and how many in all."""
+    since = (now or utcnow()) - timedelta(hours=1)
+    failed = _per_webhook(Delivery.status.in_(FAILED), Delivery.created_at >= since)
+    retrying = _per_webhook(Delivery.status == DeliveryStatus.SCHEDULED, Delivery.attempts > 0)
+    failed_count = sa.func.coalesce(failed.c.count, 0)
+    retrying_count = sa.func.coalesce(retrying.c.count, 0)
+    query = (
+        sa.select(Webhook, failed_count, retrying_count)
+        .outerjoin(failed, failed.c.webhook_id == Webhook.id)
+        .outerjoin(retrying, retrying.c.webhook_id == Webhook.id)
+        .where(
+            _not_system(),
+            sa.or_(
+                Webhook.consecutive_failures > 0,
+                Webhook.is_active.is_(False),
+                failed.c.count.is_not(None),
+                retrying.c.count.is_not(None),
+            ),
+        )
+    )
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(
+        query.options(selectinload(Webhook.user))
+        .order_by(Webhook.consecutive_failures.desc(), failed_count.desc(), Webhook.id)
+        .limit(TROUBLED_LIMIT)
+    )
+    return [Troubled(*row) for row in rows], total
+
+
+def _per_webhook(*conditions: sa.ColumnElement[bool]) -> sa.Subquery:
+    return (
+        sa.select(Delivery.webhook_id, sa.func.count().label("count"))
+        .where(*conditions)
+        .group_by(Delivery.webhook_id)
+        .subquery()
+    )
+
+
+def admin_summary(now: datetime | None = None) -> Summary:
+    """The last hour across every user, and the endpoints to look at now."""
+    troubled, count = troubled_endpoints(now)
+    return Summary(last_hour(now), troubled, count)
+
+
 @dataclass(frozen=True)
 class UserCounts:
-    user_id: int
-    email: str
-    is_admin: bool
+    user: User
     webhooks: int
     active: int
     succeeded: int
     failed: int
 
 
-@dataclass
-class Summary:
-    deliveries_last_hour: int
-    succeeded_last_hour: int
-    failed_last_hour: int
-    failing: list[Webhook] = field(default_factory=list)
-    users: list[UserCounts] = field(default_factory=list)
-
-    @property
-    def success_rate(self) -> float | None:
-        return success_rate(self.succeeded_last_hour, self.failed_last_hour)
-
-
-def admin_summary(now: datetime | None = None) -> Summary:
-    """The last hour across every user, the endpoints failing now, and counts per user.
-
-    The operator notices' system webhook and its user are no one's: they are left out.
-    """
-    since = (now or utcnow()) - timedelta(hours=1)
-    system_webhooks = sa.select(Webhook.id).where(Webhook.is_system.is_(True))
-    total, succeeded, failed = db.session.execute(
+def user_counts() -> list[UserCounts]:
+    """Every user but the system one, by email, with their webhooks and deliveries counted."""
+    rows = db.session.execute(
         sa.select(
-            sa.func.count(),
-            sa.func.count().filter(Delivery.success.is_(True)),
-            sa.func.count().filter(Delivery.success.is_(False)),
-        ).where(Delivery.created_at >= since, Delivery.webhook_id.not_in(system_webhooks))
-    ).one()
-    failing = list(
-        db.session.scalars(
-            sa.select(Webhook)
-            .where(Webhook.consecutive_failures > 0, Webhook.is_system.is_(False))
-            .order_by(Webhook.consecutive_failures.desc(), Webhook.id)
-            .limit(FAILING_LIMIT)
-        )
-    )
-    per_user = db.session.execute(
-        sa.select(
-            User.id,
-            User.email,
-            User.is_admin,
+            User,
             sa.func.count(Webhook.id),
             sa.func.count(Webhook.id).filter(Webhook.is_active.is_(True)),
             sa.func.coalesce(sa.func.sum(Webhook.success_count), 0),
@@ -136,13 +221,7 @@ def admin_summary(now: datetime | None = None) -> Summary:
         )
         .outerjoin(Webhook, Webhook.user_id == User.id)
         .where(User.email != SYSTEM_EMAIL)
-        .group_by(User.id, User.email, User.is_admin)
+        .group_by(User.id)
         .order_by(User.email)
     )
-    return Summary(
-        deliveries_last_hour=total,
-        succeeded_last_hour=succeeded,
-        failed_last_hour=failed,
-        failing=failing,
-        users=[UserCounts(*row) for row in per_user],
-    )
+    return [UserCounts(*row) for row in rows]

@@ -14,11 +14,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.domain.passwords import password_problem
 from app.extensions import db
 from app.models import ApiToken, User, new_session_token, utcnow
-from app.services.errors import Conflict, NotFound, ValidationError
+from app.services.errors import AccountDisabled, Conflict, NotFound, ValidationError
 from app.services.webhooks import NAME_REFUSED_CATEGORIES
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "sp_"
+DISABLED = "This account is disabled. Ask an admin of Signalpost to enable it again."
 
 
 def _normalise(email: str) -> str:
@@ -88,6 +89,32 @@ def end_sessions(user: User) -> None:
     """Sign the user out everywhere: every session names the token this replaces."""
     user.session_token = new_session_token()
     db.session.commit()
+
+
+def set_disabled(user: User, disabled: bool, *, by: User | None = None) -> None:
+    """Disable a user, which ends every session of theirs at once, or enable them again.
+
+    A disabled user cannot get in by any door (check_active), but their webhooks go on
+    delivering what was fired before: only access is blocked (docs/operations.md).
+    `by` is the admin doing it, who cannot disable themself (nor lock themself out).
+    """
+    if disabled and by is not None and by.id == user.id:
+        raise Conflict("You cannot disable your own account.")
+    if disabled == (not user.is_active):
+        return
+    user.disabled_at = utcnow() if disabled else None
+    if disabled:
+        # Ended, not only refused: enabling the user again must not bring old sessions back.
+        end_sessions(user)
+    else:
+        db.session.commit()
+
+
+def check_active(user: User, message: str = DISABLED) -> User:
+    """The user, unless an admin disabled them: then AccountDisabled (403), with `message`."""
+    if not user.is_active:
+        raise AccountDisabled(message)
+    return user
 
 
 def get_user_by_email(email: str) -> User:

@@ -96,10 +96,17 @@ def as_rows(deliveries: list[Delivery]) -> list[dict[str, Any]]:
 
 
 def render_logs(
-    webhook: Webhook, values: MultiDict[str, str], replay_form: ReplayForm | None = None
+    webhook: Webhook,
+    values: MultiDict[str, str],
+    replay_form: ReplayForm | None = None,
+    *,
+    read_only: bool = False,
 ) -> str:
     """The page under the filters and cursor in `values`; with the replay form as typed when
-    it has errors to show."""
+    it has errors to show. `read_only`: an admin's view of anyone's webhook, without actions.
+
+    The templates link to `.logs_page` and `.log_rows`, relative to the blueprint serving the
+    request, so the admin's copy of these two views keeps its links on the admin pages."""
     filters = read_filters(values)
     searched = values.get("event_id", "").strip()
     before = _cursor(values.get("before"))
@@ -127,6 +134,7 @@ def render_logs(
         replay_form=replay_form or ReplayForm(formdata=None),
         replay_open=replay_form is not None,
         rate_in_force=webhooks.rate_limit_in_force(webhook),
+        read_only=read_only,
     )
 
 
@@ -141,15 +149,25 @@ def logs_page(webhook_id: int) -> ResponseReturnValue:
 def log_rows(webhook_id: int) -> ResponseReturnValue:
     """The rows named by `ids`, rendered again, for the page's script while any is in flight;
     `in_flight` says whether it should ask again."""
-    webhook = owned(webhook_id)
-    ids = [parse_id(part) for part in request.args.get("ids", "").split(",")[:POLL_MAX]]
+    return render_rows(owned(webhook_id), request.args)
+
+
+def render_rows(
+    webhook: Webhook, values: MultiDict[str, str], *, read_only: bool = False
+) -> dict[str, Any]:
+    """The JSON the page's script polls for: the rows named by `ids`, and whether to ask again."""
+    ids = [parse_id(part) for part in values.get("ids", "").split(",")[:POLL_MAX]]
     deliveries = logs.get_deliveries(webhook, [number for number in ids if number is not None])
     rows = as_rows(deliveries)
-    filters = read_filters(request.args)
+    filters = read_filters(values)
     return {
         "rows": {
             str(row["delivery"].id): render_template(
-                "webhooks/_log_row.html", webhook=webhook, row=row, filters=filters
+                "webhooks/_log_row.html",
+                webhook=webhook,
+                row=row,
+                filters=filters,
+                read_only=read_only,
             )
             for row in rows
         },

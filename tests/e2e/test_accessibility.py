@@ -72,6 +72,8 @@ def test_every_page_is_accessible_and_fits(
         f"/webhooks/{webhook.id}/delete",
         "/account/tokens",
         "/admin",
+        "/admin/users",
+        f"/admin/webhooks/{webhook.id}/logs",
     ]
     titles = set()
     for path in pages:
@@ -79,7 +81,8 @@ def test_every_page_is_accessible_and_fits(
         if path.endswith("/logs"):
             for row in page.locator("details.log summary").all():
                 row.click()  # opened, with their tabs
-            page.get_by_text("Replay a time range").click()
+            if not path.startswith("/admin"):  # the admin's history is read-only
+                page.get_by_text("Replay a time range").click()
         if path == f"/webhooks/{webhook.id}":
             for preview in page.locator("details.preview summary").all():
                 preview.click()

@@ -1,0 +1,26 @@
+"""an admin can disable a user
+
+Revision ID: e4a7c2d9b1f0
+Revises: 3c1c8250e55d
+Create Date: 2026-12-02 18:50:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'e4a7c2d9b1f0'
+down_revision = '3c1c8250e55d'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # In place, not by batch mode's copy: on SQLite dropping the old copy of `users` would
+    # delete every webhook, event and token by cascade.
+    op.add_column('users', sa.Column('disabled_at', sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade():
+    op.execute('ALTER TABLE users DROP COLUMN disabled_at')
