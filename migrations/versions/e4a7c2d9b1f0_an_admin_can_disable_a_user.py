@@ -1,7 +1,7 @@
 """an admin can disable a user
 
 Revision ID: e4a7c2d9b1f0
-Revises: 3c1c8250e55d
+Revises: 7d1e5a0c9b42
 Create Date: 2026-12-02 18:50:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e4a7c2d9b1f0'
-down_revision = '3c1c8250e55d'
+down_revision = '7d1e5a0c9b42'
 branch_labels = None
 depends_on = None
 
