@@ -176,7 +176,16 @@ def measure(bench, app, base: str, settings, counts, results: dict[str, Any]) ->
             seed.add_filler(connection, secret, counts["webhooks_in_database"] - existing, base)
             db.session.commit()
         large = {size: scenarios.fan_out(bench, owner) for size, owner in fans.items()}
-        results["fan_out"] = {"small_database": small, "large_database": large}
+        step("fan-out, the same webhooks, each with a filter the event passes")
+        with app.app_context():
+            seed.filter_every_webhook(db.session.connection())
+            db.session.commit()
+        filtered = {size: scenarios.fan_out(bench, owner) for size, owner in fans.items()}
+        results["fan_out"] = {
+            "small_database": small,
+            "large_database": large,
+            "large_database_filtered": filtered,
+        }
     if wanted("logs"):
         step(f"big logs: {counts['log_attempt_rows']:,} attempt rows")
         rows = counts["log_attempt_rows"]

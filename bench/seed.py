@@ -61,6 +61,15 @@ def add_owner(connection: Connection, secret: str, urls: list[str]) -> Owner:
     return Owner(user_id, sorted(webhook_ids))
 
 
+# What a trader's channel asks for: a few symbols and a threshold, which the bench's event
+# (scenarios.DATA) passes, so every webhook still gets its delivery.
+FILTER = '{"data.symbol": {"$in": ["ACME", "AAPL", "TSLA", "MSFT"]}, "data.price": {"$gte": "100"}}'
+
+
+def filter_every_webhook(connection: Connection) -> None:
+    connection.execute(sa.text("UPDATE webhooks SET filter = :filter"), {"filter": FILTER})
+
+
 def add_filler(connection: Connection, secret: str, webhooks: int, base_url: str) -> None:
     """`webhooks` webhooks of other users, 100 each, subscribed to the same event type."""
     users = max(1, webhooks // 100)
