@@ -35,10 +35,7 @@ from app.services.delivery import attempt
 from tests.formats import fake_services
 from tests.support.receiver import Receiver
 
-SERVICES = {
-    "telegram": (fake_services.telegram, "/bot123456:ABC-def_1/sendMessage?chat_id=-100777"),
-    "discord": (fake_services.discord, "/api/webhooks/1234567890/tok-EN_123"),
-}
+SERVICES = ("telegram", "discord")
 START = "2030-01-01 09:30:00"
 
 
@@ -56,7 +53,7 @@ def compare(count: int) -> dict[str, Any]:
 
 def burst(format_name: str, count: int, *, digests: bool) -> dict[str, Any]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per message otherwise
-    answer, path = SERVICES[format_name]
+    answer, path = fake_services.ANSWERS[format_name], fake_services.PATHS[format_name]
     service = Receiver(answer=answer).start()
     try:
         with tempfile.TemporaryDirectory(prefix="signalpost-digests-") as folder:

@@ -25,17 +25,17 @@ def _serve(answer, path: str) -> Iterator[Service]:
 
 @pytest.fixture
 def discord_service() -> Iterator[Service]:
-    yield from _serve(fake_services.discord, "/api/webhooks/1234567890/tok-EN_123")
+    yield from _serve(fake_services.discord, fake_services.PATHS["discord"])
 
 
 @pytest.fixture
 def slack_service() -> Iterator[Service]:
-    yield from _serve(fake_services.slack, "/services/T000/B000/XXXXXXXX")
+    yield from _serve(fake_services.slack, fake_services.PATHS["slack"])
 
 
 @pytest.fixture
 def telegram_service() -> Iterator[Service]:
-    yield from _serve(fake_services.telegram, "/bot123456:ABC-def_1/sendMessage?chat_id=-100777")
+    yield from _serve(fake_services.telegram, fake_services.PATHS["telegram"])
 
 
 @pytest.fixture

@@ -222,3 +222,13 @@ def telegram(request: Received) -> Reply:
         "text": text,
     }
     return _telegram_reply(200, {"ok": True, "result": result})
+
+
+# Each fake by format: how it answers, and where it is posted to (the path and query of the
+# service's own URL, which the renderers and the fakes read).
+ANSWERS = {"discord": discord, "slack": slack, "telegram": telegram}
+PATHS = {
+    "discord": "/api/webhooks/1234567890/tok-EN_123",
+    "slack": "/services/T000/B000/XXXXXXXX",
+    "telegram": "/bot123456:ABC-def_1/sendMessage?chat_id=-100777",
+}

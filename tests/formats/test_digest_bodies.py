@@ -17,16 +17,13 @@ from app.domain.signing import generate_secret
 from tests.formats import fake_services
 from tests.support.receiver import Received
 
-URLS = {
-    "discord": "https://discord.com/api/webhooks/1234567890/tok-EN_123",
-    "slack": "https://hooks.slack.com/services/T000/B000/XXXXXXXX",
-    "telegram": "https://api.telegram.org/bot123456:ABC-def_1/sendMessage?chat_id=-100777",
+HOSTS = {
+    "discord": "https://discord.com",
+    "slack": "https://hooks.slack.com",
+    "telegram": "https://api.telegram.org",
 }
-ANSWERS = {
-    "discord": fake_services.discord,
-    "slack": fake_services.slack,
-    "telegram": fake_services.telegram,
-}
+URLS = {name: host + fake_services.PATHS[name] for name, host in HOSTS.items()}
+ANSWERS = fake_services.ANSWERS
 START = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
 
 

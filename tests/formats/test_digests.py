@@ -21,16 +21,7 @@ from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
 
-PATHS = {
-    "discord": "/api/webhooks/1234567890/tok-EN_123",
-    "slack": "/services/T000/B000/XXXXXXXX",
-    "telegram": "/bot123456:ABC-def_1/sendMessage?chat_id=-100777",
-}
-ANSWERS = {
-    "discord": fake_services.discord,
-    "slack": fake_services.slack,
-    "telegram": fake_services.telegram,
-}
+PATHS, ANSWERS = fake_services.PATHS, fake_services.ANSWERS
 
 
 class Service:

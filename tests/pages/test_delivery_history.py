@@ -170,13 +170,19 @@ def test_purging_an_original_unlinks_its_redelivery(browser, make_webhook, recei
     assert left.id == again.id and left.redelivery_of is None
 
 
-def test_a_digest_and_what_it_carried_link_to_each_other(browser, make_webhook, receiver):
+def a_digest_of_two(browser, make_webhook, receiver):
+    """Two delivered test sends, the second marked as carried in the first's digest."""
     me = browser()
     webhook, _ = make_webhook(receiver.url, user=me.user)
     test_send.test_webhook(webhook)
     test_send.test_webhook(webhook)
     carrier, carried = deliveries(webhook.id)
     set_state(carried.id, carried_by=carrier.id)
+    return me, webhook, carrier, carried
+
+
+def test_a_digest_and_what_it_carried_link_to_each_other(browser, make_webhook, receiver):
+    me, webhook, carrier, carried = a_digest_of_two(browser, make_webhook, receiver)
 
     page = words(me.get(f"/webhooks/{webhook.id}/logs"))
 
@@ -187,12 +193,7 @@ def test_a_digest_and_what_it_carried_link_to_each_other(browser, make_webhook, 
 
 
 def test_purging_a_digest_unlinks_what_it_carried(browser, make_webhook, receiver):
-    me = browser()
-    webhook, _ = make_webhook(receiver.url, user=me.user)
-    test_send.test_webhook(webhook)
-    test_send.test_webhook(webhook)
-    carrier, carried = deliveries(webhook.id)
-    set_state(carried.id, carried_by=carrier.id)
+    me, webhook, carrier, carried = a_digest_of_two(browser, make_webhook, receiver)
     set_state(carrier.id, created_at=utcnow() - timedelta(days=100))
 
     logs.purge_logs(days=90)
