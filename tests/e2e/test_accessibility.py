@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from app.services import users, webhooks
+from app.services import tenants, users, webhooks
 from app.services.delivery import test_send
 from tests.e2e.conftest import axe_violations
 from tests.support.receiver import Reply
@@ -47,6 +47,9 @@ def test_every_page_is_accessible_and_fits(
             name=LONG_NAME, url=long_url, events=["price_above", "trade_executed"], format="slack"
         ),
     )
+    # A tenant, listed with its long id and the reason it gets no reset link.
+    tenant_id = f"host-user-{uuid.uuid4().hex}-{uuid.uuid4().hex[:18]}"
+    tenants.put_tenant(tenant_id, tenants.TenantInput(f"{uuid.uuid4().hex}@example.com", LONG_NAME))
     receiver.reply(Reply(500, "down " * 200), Reply(200, "ok"))
     test_send.test_webhook(webhook)
     test_send.test_webhook(webhook, "price_above")
