@@ -1,15 +1,16 @@
 """Operator keys on the admin pages: list, create (the key shown once) and revoke.
 
-Every POST answers with a redirect. A new key rides in the signed session cookie to the one
-page that shows it, which takes it out again at once and is sent `no-store`.
+Every POST answers with a redirect; a new key reaches the page that shows it through
+`app.shown_once`.
 """
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from wtforms import StringField, SubmitField
 
+from app import shown_once
 from app.admin import bp
 from app.security_headers import shows_secret
 from app.service_form import ServiceForm
@@ -31,7 +32,7 @@ def keys() -> ResponseReturnValue:
     return render_template(
         "admin/keys.html",
         form=KeyForm(formdata=None),
-        new_key=session.pop(NEW_KEY, None),
+        new_key=shown_once.take(NEW_KEY),
         keys=operator_keys.list_keys(),
     )
 
@@ -45,7 +46,7 @@ def create_key() -> ResponseReturnValue:
     except ServiceError as exc:
         flash(exc.message, "error")
     else:
-        session[NEW_KEY] = plaintext
+        shown_once.keep(NEW_KEY, plaintext)
         flash(f"Operator key {key.name!r} created.", "success")
     return redirect(url_for("admin.keys"))
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from app import shown_once
 from app.auth import bp
 from app.auth.forms import (
     ForgotPasswordForm,
@@ -31,6 +32,10 @@ from app.services.errors import ServiceError
 # A failed sign-in answers 401; only those count towards SIGN_IN_LIMIT, per client address.
 FAILED_SIGN_IN = 401
 DISABLED_SIGN_IN = 403
+
+# Session keys carrying what a POST did to the page it redirects to (post/redirect/get).
+MAILED = "mailed"
+NEW_TOKEN = "new_api_token"
 
 
 def _home() -> Response:
@@ -60,8 +65,20 @@ def register() -> ResponseReturnValue:
             form.show(exc)
         else:
             g.registration_mailed = True
-            return render_template("auth/check_inbox.html", email=email, invited=bool(invited))
+            session[MAILED] = {"email": email, "invited": bool(invited)}
+            return redirect(url_for("auth.check_inbox"))
     return render_template("auth/register.html", form=form, invite=invite, invited=invited)
+
+
+@bp.get("/register/check-inbox")
+def check_inbox() -> ResponseReturnValue:
+    """Where a registration lands: the address it mailed (a reload mails nothing more)."""
+    mailed = session.get(MAILED)
+    if not isinstance(mailed, dict):
+        return redirect(url_for("auth.register"))
+    return render_template(
+        "auth/check_inbox.html", email=mailed.get("email"), invited=mailed.get("invited")
+    )
 
 
 @bp.get("/verify-email/<token>")
@@ -120,8 +137,18 @@ def forgot_password() -> ResponseReturnValue:
     if form.validate_on_submit():
         email = (form.email.data or "").strip()
         password_reset.send_reset_link(email)
-        return render_template("auth/reset_sent.html", email=email)
+        session[MAILED] = {"email": email}
+        return redirect(url_for("auth.reset_sent"))
     return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.get("/forgot-password/sent")
+def reset_sent() -> ResponseReturnValue:
+    """Where asking for a reset link lands (a reload mails nothing more)."""
+    mailed = session.get(MAILED)
+    if not isinstance(mailed, dict):
+        return redirect(url_for("auth.forgot_password"))
+    return render_template("auth/reset_sent.html", email=mailed.get("email"))
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
@@ -158,21 +185,22 @@ def sign_out() -> ResponseReturnValue:
 @login_required
 @shows_secret
 def tokens() -> ResponseReturnValue:
-    """API tokens: create one (shown once, in this response only) and revoke."""
+    """API tokens: create one (shown once, by the page the POST redirects to) and revoke."""
     form = TokenForm()
-    new_token = None
     if form.validate_on_submit():
         name = (form.name.data or "").strip() or "API token"
         try:
-            new_token = users.create_api_token(current_user, name=name[:100])
+            token = users.create_api_token(current_user, name=name[:100])
         except ServiceError as exc:
             form.show(exc)
         else:
-            form = TokenForm(formdata=None)
+            shown_once.keep(NEW_TOKEN, token)
+            flash(f"Token {name[:100]!r} created.", "success")
+            return redirect(url_for("auth.tokens"))
     return render_template(
         "auth/tokens.html",
         form=form,
-        new_token=new_token,
+        new_token=shown_once.take(NEW_TOKEN),
         tokens=users.list_api_tokens(current_user),
     )
 

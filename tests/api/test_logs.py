@@ -30,6 +30,16 @@ LOG_KEYS = {
     "created_at",
     "attempt_log",
 }
+ATTEMPT_KEYS = {
+    "number",
+    "time",
+    "request_headers",
+    "status",
+    "duration_ms",
+    "error",
+    "response_body",
+    "response_headers",
+}
 
 
 def fire(api, event: str, count: int) -> list[str]:
@@ -72,7 +82,7 @@ def test_the_default_page_and_an_empty_log(api, hook_url):
 
 def test_filters_by_outcome_and_event_type(api, receiver):
     # Only the test send succeeds, whether or not a worker delivers the event meanwhile.
-    receiver.reply(Reply(200))
+    receiver.reply(Reply(200, headers={"X-Receiver": "yes"}))
     receiver.default = Reply(410)
     hook = api.create_webhook(receiver.url, events=["custom", "price_above"])
     path = f"/api/webhooks/{hook['id']}/logs"
@@ -86,7 +96,12 @@ def test_filters_by_outcome_and_event_type(api, receiver):
     assert [entry["event_type"] for entry in tests] == ["test"]
     assert [entry["event_type"] for entry in prices] == ["price_above"]
     assert [entry["id"] for entry in succeeded] == [tests[0]["id"]]
-    assert tests[0]["attempt_log"][0]["status"] == 200
+    [attempt] = tests[0]["attempt_log"]
+    assert set(attempt) == ATTEMPT_KEYS and attempt["status"] == 200
+    assert {name.lower(): value for name, value in attempt["response_headers"].items()}[
+        "x-receiver"
+    ] == "yes"
+    assert attempt["request_headers"]["Content-Type"] == "application/json"
 
 
 @pytest.mark.parametrize(

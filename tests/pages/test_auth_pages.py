@@ -99,9 +99,14 @@ def test_sign_in_without_csrf_is_refused(client, make_user):
     assert client.get("/webhooks").status_code == 302
 
 
-def test_api_token_is_shown_once_and_stored_hashed(browser):
+def test_api_token_is_shown_once_and_stored_hashed(app, browser):
     me = browser()
-    page = text(me.post("/account/tokens", {"name": "<script>bot</script>"}))
+    made = me.post("/account/tokens", {"name": "<script>bot</script>"})
+    assert made.status_code == 302 and made.headers["Location"] == "/account/tokens"
+    cookie = app.session_interface.get_signing_serializer(app).loads(
+        me.client.get_cookie("session").value
+    )
+    page = text(me.get("/account/tokens"))
     token = page.split('id="new-token">', 1)[1].split("<", 1)[0]
     assert token.startswith("sp_")
     assert "&lt;script&gt;bot&lt;/script&gt;" in page and "<script>bot" not in page
@@ -109,6 +114,15 @@ def test_api_token_is_shown_once_and_stored_hashed(browser):
     assert stored.token_hash == users.hash_token(token) and token not in stored.token_hash
     assert users.user_for_token(token).id == me.user.id
     assert token not in text(me.get("/account/tokens"))
+    assert token not in str(cookie)  # Flask's cookie is readable: the token rode in it sealed
+
+
+def test_reloading_after_making_a_token_makes_no_second_one(browser):
+    me = browser()
+    me.post("/account/tokens", {"name": "bot"}, follow_redirects=True)
+    reloaded = me.get("/account/tokens")
+    assert reloaded.status_code == 200 and 'id="new-token"' not in text(reloaded)
+    assert [token.name for token in users.list_api_tokens(me.user)] == ["bot"]
 
 
 def test_revoke_an_api_token(browser):

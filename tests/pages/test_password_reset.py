@@ -20,9 +20,13 @@ NEW = "purple elephant quietly juggling"
 SUBJECT = "Reset your Signalpost password"
 
 
-def ask_for_link(client, email: str, environ=None):
+def ask_for_link(client, email: str, environ=None, follow_redirects=False):
     return post_form(
-        client, "/forgot-password", {"email": email}, environ_base=environ or address()
+        client,
+        "/forgot-password",
+        {"email": email},
+        environ_base=environ or address(),
+        follow_redirects=follow_redirects,
     )
 
 
@@ -39,7 +43,7 @@ def test_a_mailed_link_sets_a_new_password_once_and_ends_every_session(
     elsewhere = sign_in(app.test_client(), user)
     assert elsewhere.get("/webhooks").status_code == 200
 
-    answer = ask_for_link(client, user.email)
+    answer = ask_for_link(client, user.email, follow_redirects=True)
     assert answer.status_code == 200 and "Check your inbox" in text(answer)
     link = LINK.search(mail_to(mail_sink, user.email, SUBJECT)).group(0)
     path = path_of(link)
@@ -61,9 +65,10 @@ def test_a_mailed_link_sets_a_new_password_once_and_ends_every_session(
 
 def test_the_answer_is_the_same_for_an_unknown_address(client, make_user):
     known = make_user()
-    for_known = text(ask_for_link(client, known.email)).replace(known.email, "ADDRESS")
+    for_known = text(ask_for_link(client, known.email, follow_redirects=True))
     unknown = new_email()
-    for_unknown = text(ask_for_link(client, unknown)).replace(unknown, "ADDRESS")
+    for_unknown = text(ask_for_link(client, unknown, follow_redirects=True))
+    for_known, for_unknown = for_known.replace(known.email, "X"), for_unknown.replace(unknown, "X")
     assert for_known == for_unknown
 
 
@@ -107,7 +112,7 @@ def test_a_tenant_gets_no_reset_link(client, make_user, mail_sink, ctx):
 def test_reset_links_are_throttled_per_address(client, make_user):
     mine = address()
     for _ in range(5):
-        assert ask_for_link(client, new_email(), mine).status_code == 200
+        assert ask_for_link(client, new_email(), mine).status_code == 302
     refused = ask_for_link(client, new_email(), mine)
     assert refused.status_code == 429
-    assert ask_for_link(client, new_email()).status_code == 200, "other addresses may ask"
+    assert ask_for_link(client, new_email()).status_code == 302, "other addresses may ask"

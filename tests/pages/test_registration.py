@@ -40,9 +40,13 @@ def path_of(link: str) -> str:
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
-def register(client, email: str, password: str = PASSWORD, **data):
+def register(client, email: str, password: str = PASSWORD, follow_redirects=False, **data):
     return post_form(
-        client, "/register", {"email": email, "password": password, **data}, environ_base=address()
+        client,
+        "/register",
+        {"email": email, "password": password, **data},
+        environ_base=address(),
+        follow_redirects=follow_redirects,
     )
 
 
@@ -58,10 +62,11 @@ def test_a_taken_address_gets_the_same_answer_and_its_owner_a_mail(
     owner = make_user(password="a long password")
     fresh = new_email()
 
-    new_account = register(client, fresh)
-    taken = register(client, owner.email.upper())
+    new_account = register(client, fresh, follow_redirects=True)
+    taken = register(client, owner.email.upper(), follow_redirects=True)
 
     assert new_account.status_code == taken.status_code == 200
+    assert new_account.request.path == taken.request.path == "/register/check-inbox"
     assert page_without_tokens(taken) == page_without_tokens(new_account).replace(
         fresh, owner.email
     )
@@ -77,7 +82,7 @@ def test_a_taken_address_gets_the_same_answer_and_its_owner_a_mail(
 @pytest.mark.usefixtures("worker")
 def test_the_mailed_link_verifies_the_address(client, mail_sink, ctx):
     email = new_email()
-    assert register(client, email).status_code == 200
+    assert register(client, email).status_code == 302
     user = user_with(email)
     assert user is not None and user.email_verified_at is None
 
@@ -112,7 +117,7 @@ def test_registrations_are_throttled_per_address(client, ctx):
     mine = address()
     for _ in range(5):
         data = {"email": new_email(), "password": PASSWORD}
-        assert post_form(client, "/register", data, environ_base=mine).status_code == 200
+        assert post_form(client, "/register", data, environ_base=mine).status_code == 302
     refused = post_form(
         client, "/register", {"email": new_email(), "password": PASSWORD}, environ_base=mine
     )
@@ -122,7 +127,24 @@ def test_registrations_are_throttled_per_address(client, ctx):
     for _ in range(6):
         weak = {"email": new_email(), "password": "password"}
         assert post_form(client, "/register", weak, environ_base=other).status_code == 200
-    assert register(client, new_email()).status_code == 200
+    assert register(client, new_email()).status_code == 302
+
+
+@pytest.mark.usefixtures("worker")
+def test_reloading_the_page_a_registration_lands_on_mails_nothing_more(client, mail_sink, ctx):
+    email = new_email()
+    answer = register(client, email)
+    assert answer.status_code == 302 and answer.headers["Location"] == "/register/check-inbox"
+    for _ in range(2):
+        page = client.get("/register/check-inbox")
+        assert page.status_code == 200 and email in text(page)
+    mail_to(mail_sink, email, "Confirm your address")
+    assert len(mail_sink.to(email)) == 1
+
+
+def test_the_inbox_page_without_a_registration_leads_to_the_form(client):
+    answer = client.get("/register/check-inbox")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/register"
 
 
 @pytest.mark.parametrize("password", ["12345678", "password", "aaaaaaaa", "qwertyuiop"])
@@ -165,6 +187,7 @@ def test_by_invitation_only_an_invited_address_registers_verified(make_app, mail
         "/register",
         data={"email": "someone-else@example.com", "password": PASSWORD, "invite": invite,
               "csrf_token": token},
+        follow_redirects=True,
     )  # fmt: skip
     assert answer.status_code == 200 and "Check your inbox" in text(answer)
     user = user_with(email)

@@ -83,7 +83,7 @@ def test_pages_that_show_a_secret_or_token_once_are_not_stored(browser, make_web
     assert rotated.status_code == 302
     shown = page.get(rotated.headers["Location"])
     assert shown.status_code == 200 and no_store(shown)
-    token = page.post("/account/tokens", data={"name": "bot"})
+    token = page.post("/account/tokens", data={"name": "bot"}, follow_redirects=True)
     assert token.status_code == 200 and "sp_" in token.get_data(as_text=True)
     assert no_store(token)
     assert not no_store(page.get("/webhooks"))
