@@ -8,6 +8,7 @@ import pytest
 from app.domain.urls import display_url, normalise_url
 from app.services import webhooks
 from app.services.delivery import test_send
+from tests.pages.conftest import page_client, sign_in
 
 
 @pytest.mark.parametrize(
@@ -122,3 +123,17 @@ def test_an_edit_normalises_too(make_webhook):
     webhook, _ = make_webhook("http://127.0.0.1:9/hook")
     webhooks.update_webhook(webhook, webhooks.WebhookInput(url="http://127.0.0.1:9/ñ"))
     assert webhook.url == "http://127.0.0.1:9/%C3%B1"
+
+
+def test_the_pages_show_the_normal_form_decoded(app, make_webhook):
+    webhook, _ = make_webhook("https://Bücher.Example.:443/%c3%a9/./%7Ex")
+    assert webhook.url == "https://xn--bcher-kva.example/%C3%A9/~x"
+    client = sign_in(page_client(app), webhook.user)
+
+    listing = client.get("/webhooks").get_data(as_text=True)
+    edit = client.get(f"/webhooks/{webhook.id}/edit").get_data(as_text=True)
+
+    assert "bücher.example" in listing and "/é/~x" in listing
+    assert 'value="https://bücher.example/é/~x"' in edit
+    # What the edit form shows is stored as it is when saved again.
+    assert normalise_url(display_url(webhook.url)) == webhook.url
