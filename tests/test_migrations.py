@@ -13,6 +13,8 @@ from tests.conftest import new_database
 
 BEFORE_RENAME = "375666cc4884"
 RENAME = "8678ec75fa67"
+BEFORE_NORMAL_URLS = "e4a7c2d9b1f0"
+NORMAL_URLS = "892f81bc4478"
 
 
 def test_models_and_migrations_agree(ctx):
@@ -128,4 +130,79 @@ def test_renaming_the_delivery_table_keeps_every_row(make_app, tmp_path):
             downgrade(revision=BEFORE_RENAME)
             assert _rows("webhook_events") == deliveries[1:]
             assert _rows("delivery_attempts") == attempts[1:]
+            connections.dispose()
+
+
+def _urls() -> list[str]:
+    with db.engine.connect() as connection:
+        return list(connection.scalars(sa.text("SELECT url FROM webhooks ORDER BY id")))
+
+
+def test_stored_urls_are_rewritten_in_their_normal_form(make_app, tmp_path):
+    """Webhooks stored under other spellings of one URL join its budget after the upgrade;
+    more rows than one batch, so the second batch is read too. The downgrade keeps them."""
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    spellings = [
+        "http://127.0.0.1:80/hook",
+        "http://127.0.0.1/%68ook",
+        "http://127.0.0.1/./hook",
+        "http://127.0.0.1/a/../hook",
+        "http://localhost./hook",
+        "http://127.0.0.1/hook?x=%2a%7e",
+        "http://[oops/hook",  # not a URL at all: left as it is
+    ]
+    normal = [
+        "http://127.0.0.1/hook",
+        "http://127.0.0.1/hook",
+        "http://127.0.0.1/hook",
+        "http://127.0.0.1/hook",
+        "http://localhost/hook",
+        "http://127.0.0.1/hook?x=%2A~",
+        "http://[oops/hook",
+    ]
+    count = 1003
+    with new_database(tmp_path) as url:
+        application = make_app(DATABASE_URL=url)
+        with application.app_context():
+            upgrade(revision=BEFORE_NORMAL_URLS)
+            tables = sa.MetaData()
+            tables.reflect(bind=db.engine)
+            with db.engine.begin() as connection:
+                connection.execute(
+                    tables.tables["users"].insert(),
+                    {
+                        "id": 1,
+                        "email": "a@b.c",
+                        "password_hash": "x",
+                        "is_admin": False,
+                        "created_at": now,
+                    },
+                )
+                connection.execute(
+                    tables.tables["webhooks"].insert(),
+                    [
+                        {
+                            "id": number,
+                            "user_id": 1,
+                            "name": "w",
+                            "url": spellings[number % len(spellings)],
+                            "secret_encrypted": "s",
+                            "format": "json",
+                            "is_active": True,
+                            "success_count": 0,
+                            "failure_count": 0,
+                            "consecutive_failures": 0,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for number in range(1, count + 1)
+                    ],
+                )
+
+            upgrade(revision=NORMAL_URLS)
+            urls = _urls()
+            assert urls == [normal[number % len(normal)] for number in range(1, count + 1)]
+
+            downgrade(revision=BEFORE_NORMAL_URLS)
+            assert _urls() == urls
             connections.dispose()

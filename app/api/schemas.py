@@ -20,7 +20,7 @@ from app.domain.catalog import EVENT_VALUES, TEST_EVENT
 from app.domain.delivery_rate import FORMAT_DEFAULTS, PERIODS
 from app.domain.formats import FORMATS
 from app.domain.status import DeliveryStatus
-from app.domain.urls import MAX_URL_LENGTH
+from app.domain.urls import MAX_HOST_NAME_LENGTH, MAX_URL_LENGTH
 from app.services.events import MAX_EXPIRES_IN
 from app.services.webhooks import (
     NAME_MAX_LENGTH,
@@ -28,6 +28,10 @@ from app.services.webhooks import (
     ROTATION_OVERLAP,
     ROTATION_OVERLAP_MAX,
 )
+
+# What `urls.url_problem` refuses as "not printable", less surrogates (no character to a JSON
+# Schema validator) and unassigned code points (Cn, which differ between Unicode versions).
+URL_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co"})
 
 Schema = dict[str, Any]
 
@@ -95,6 +99,17 @@ def _name_pattern() -> str:
     return f"^[{space}]*{inner}(?:[^{refused}]{{0,{most}}}{inner})?[{space}]*$"
 
 
+def _url_pattern() -> str:
+    """The URL's form as `app/domain/urls` checks it: http or https, a host, then anything but
+    the characters it refuses (whitespace, control, format, line-separator and private-use
+    characters; unassigned code points too, which change with Unicode versions and are said
+    in words instead)."""
+    refused = _character_class(
+        _ranges(lambda char: char.isspace() or unicodedata.category(char) in URL_REFUSED_CATEGORIES)
+    )
+    return f"^[Hh][Tt][Tt][Pp][Ss]?://[^{refused}/?#]+(?:[/?#][^{refused}]*)?$"
+
+
 # --- request bodies -------------------------------------------------------------------------
 
 WEBHOOK_FIELDS: dict[str, Schema] = {
@@ -110,12 +125,25 @@ WEBHOOK_FIELDS: dict[str, Schema] = {
         "format": "uri",
         "minLength": len("http://x"),
         "maxLength": MAX_URL_LENGTH,
-        "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+([/?#]\S*)?$",
-        "description": "The endpoint: https:// (http:// only where the server allows it), "
-        "with a host name or a public IP address (as 1.2.3.4 or [2606:4700::1]), no user name "
-        "or password, no spaces or control characters. A host that is, or resolves to, a "
-        "loopback, private, link-local or otherwise non-public address is refused (422). "
-        "Stored normalised: an IDNA host, the path and query percent-encoded as UTF-8.",
+        "pattern": _url_pattern(),
+        "description": f"The endpoint, at most {MAX_URL_LENGTH} characters: https:// (http:// "
+        "only where the server allows it, WEBHOOK_REQUIRE_HTTPS=false), then a host and an "
+        "optional port from 1 to 65535. No user name or password; no whitespace, control, "
+        "format, line-separator, private-use or unassigned characters anywhere. The host is a "
+        f"name of at most {MAX_HOST_NAME_LENGTH} characters (a trailing dot aside) whose "
+        "labels, once IDNA-encoded, are 1 to 63 letters, digits, `-` or `_` and neither start "
+        "nor end with `-`; or an IPv4 address in the plain dotted form 1.2.3.4 (a host whose "
+        "last label is a number is read as an address, and 2130706433, 0x7f.1, 0177.0.0.1 or "
+        "127.1 are refused); or an IPv6 address in brackets, [2606:4700::1], without a `%zone`. "
+        "Unless the server allows private targets (WEBHOOK_ALLOW_PRIVATE_TARGETS=true), a host "
+        "that is `localhost` or `*.localhost`, or an address that is or a name that resolves "
+        "to a loopback, private, link-local, carrier-grade NAT, multicast, broadcast, "
+        "reserved, unspecified, benchmarking, documentation or otherwise non-public address "
+        "(IPv6 forms carrying an IPv4 address are judged by it) is refused (422). Stored in "
+        "RFC 3986's normal form: lower-case scheme and host, an IDNA host without a trailing "
+        "dot, no default port, the path and query percent-encoded as UTF-8 with escapes in "
+        "upper case and unreserved characters unescaped, no `.` or `..` segments, `/` for an "
+        "empty path, no fragment.",
     },
     "events": {
         "type": "array",

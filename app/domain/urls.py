@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import string
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -24,6 +25,9 @@ _NAME_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 # `%`, so that escapes already made are not made twice. Everything else is percent-encoded.
 _URL_SAFE = "!#$&'()*+,/:;=?@[]~%"
 _ENCODED_NON_ASCII = re.compile(r"(?:%[89a-fA-F][0-9a-fA-F])+")
+_ESCAPE = re.compile(r"%([0-9a-fA-F]{2})")
+# RFC 3986 §2.3: an escape of one of these means the character itself (§6.2.2.2).
+_UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 # Said with every refusal that only a setting lifts, so that whoever meets one while trying
 # Signalpost on their own machine learns how to allow it (make run does) and when not to.
 HTTPS_HINT = " For local testing, WEBHOOK_REQUIRE_HTTPS=false allows http://."
@@ -71,18 +75,28 @@ def check_target(url: str, *, require_https: bool, allow_private: bool) -> Targe
 
 
 def normalise_url(url: str) -> str:
-    """The URL as stored and sent: IDNA host, lower-case scheme and host, UTF-8 percent-encoded
-    path and query. Call it on a URL `url_problem` accepted."""
+    """The URL as stored and sent, one spelling for each URL: the normal form of RFC 3986
+    §6.2.2-6.2.3, so that spellings of one URL share its delivery budget.
+
+    Lower-case scheme and host; an IDNA host without its trailing dot; no default port (80 for
+    http, 443 for https); the path and query percent-encoded as UTF-8, every escape in upper
+    case and escapes of unreserved characters (letters, digits, `-._~`) decoded, so `/%68ook`
+    is `/hook`; `.` and `..` segments removed, and an empty path is `/`; no fragment. A
+    different query is a different URL. Call it on a URL `url_problem` accepted.
+    """
     parts = urlsplit(url)
+    scheme = parts.scheme.lower()
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
-    elif not host.isascii():
-        host = host.encode("idna").decode("ascii")
-    netloc = host if parts.port is None else f"{host}:{parts.port}"
-    return urlunsplit(
-        (parts.scheme.lower(), netloc, _encoded(parts.path), _encoded(parts.query), "")
-    )
+    else:
+        if not host.isascii():
+            host = host.encode("idna").decode("ascii")
+        host = host.removesuffix(".")
+    port = parts.port
+    netloc = host if port is None or port == DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+    path = _remove_dot_segments(_normal_escapes(_encoded(parts.path)))
+    return urlunsplit((scheme, netloc, path, _normal_escapes(_encoded(parts.query)), ""))
 
 
 def display_url(url: str) -> str:
@@ -109,6 +123,35 @@ def _decoded(match: re.Match[str]) -> str:
 
 def _encoded(text: str) -> str:
     return quote(text, safe=_URL_SAFE)
+
+
+def _normal_escapes(text: str) -> str:
+    """RFC 3986 §6.2.2.2: `%xx` in upper case, and unreserved characters unescaped."""
+    return _ESCAPE.sub(_normal_escape, text)
+
+
+def _normal_escape(match: re.Match[str]) -> str:
+    char = chr(int(match.group(1), 16))
+    return char if char in _UNRESERVED else match.group(0).upper()
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4 on the path of a URL with a host, which is empty or starts with `/`.
+
+    `/a/./b/../c` is `/a/c`; a `..` above the root stays at the root; a path ending in `.` or
+    `..` ends with `/`; an empty path is `/` (§6.2.3).
+    """
+    segments = path.split("/")[1:]
+    kept: list[str] = []
+    for number, segment in enumerate(segments, start=1):
+        if segment in (".", ".."):
+            if segment == ".." and kept:
+                kept.pop()
+            if number == len(segments):
+                kept.append("")
+        else:
+            kept.append(segment)
+    return "/" + "/".join(kept)
 
 
 def _check(url: str, *, require_https: bool, allow_private: bool, need: bool) -> Target:

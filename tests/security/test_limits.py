@@ -143,6 +143,40 @@ def test_fifteen_webhooks_of_one_owner_to_one_url_share_one_budget(
     assert all(row.status == DeliveryStatus.SUCCEEDED for w in hooks for row in deliveries_of(w.id))
 
 
+def test_spellings_of_one_url_of_one_owner_share_one_budget(
+    app, make_user, make_webhook, receiver, monkeypatch
+):
+    """A follow-up of issue 17 item 1: the budget is keyed by the stored URL, which kept
+    `/%68ook`, `/./hook` and `HTTP://` apart from `/hook`, each with a budget of its own.
+    Stored in RFC 3986's normal form, they are one endpoint and share one budget."""
+    limit, period = 3, 2
+    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (limit, period))
+    owner = make_user()
+    base = receiver.url.removesuffix("/hook")
+    spellings = [
+        f"{base}/hook",
+        f"{base}/%68ook",
+        f"{base}/%68%6F%6f%6B",
+        f"{base}/./hook",
+        f"{base}/x/../hook",
+        f"{base.replace('http://', 'HTTP://')}/hook#part",
+    ]
+    hooks = [make_webhook(url, user=owner, name=f"Hook {n}")[0] for n, url in enumerate(spellings)]
+    assert {webhook.url for webhook in hooks} == {receiver.url}
+
+    for number in range(2):
+        assert events.trigger_event(owner, "price_above", {"n": number}).deliveries == 6
+
+    for webhook in hooks:
+        wait_for(lambda webhook=webhook: finished(webhook.id, 2), timeout=60)
+    assert len(receiver.requests) == 12
+    assert {request.path for request in receiver.requests} == {"/hook"}
+    per_window = Counter(int(request.at // period) for request in receiver.requests)
+    assert max(per_window.values()) <= limit, sorted(per_window.items())
+    db.session.expire_all()
+    assert all(row.status == DeliveryStatus.SUCCEEDED for w in hooks for row in deliveries_of(w.id))
+
+
 @pytest.fixture(params=["database", "redis"])
 def storage(request, app, broker_url, monkeypatch) -> str:
     # The run's own Redis database is as good as any for the counts.
@@ -278,6 +312,28 @@ def test_an_owners_webhooks_to_one_url_share_its_budget_and_no_one_else_does(
         assert acquire(same_url) is None
         assert acquire(first) is not None and acquire(same_url) is not None
         assert [acquire(other_url), acquire(someone_elses)] == [None, None]
+
+
+def test_the_default_port_a_trailing_dot_and_escapes_do_not_make_another_budget(
+    app, ctx, make_user, make_webhook, storage, monkeypatch
+):
+    """The spellings that each got a budget of their own under a 1/min limit, by hand."""
+    monkeypatch.setitem(app.config, "WEBHOOK_RATE_LIMIT", (1, 60))
+    owner = make_user()
+    spellings = [
+        "http://127.0.0.1:80/hook",
+        "http://127.0.0.1/hook",
+        "http://127.0.0.1/%68ook",
+        "http://127.0.0.1/./hook",
+        "http://localhost.:80/hook",
+        "http://localhost/hook",
+    ]
+    hooks = [make_webhook(url, user=owner, name=url)[0] for url in spellings]
+    with freeze_time("2030-01-01 13:00:00"):
+        assert [acquire(webhook) is None for webhook in hooks] == [True, False, False, False] + [
+            True,
+            False,
+        ]
 
 
 def test_old_database_windows_are_deleted(app, ctx, make_webhook, monkeypatch):
