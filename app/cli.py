@@ -162,7 +162,9 @@ def list_webhooks(email: str | None) -> None:
 @click.option("--user", "email", required=True, help="Owner of the event.")
 @click.option("--data", default="{}", show_default=True, help="The event data, a JSON object.")
 @click.option(
-    "--expires-in", type=int, help="Seconds it is worth sending (default: WEBHOOK_EVENT_TTL)."
+    "--expires-in",
+    type=click.IntRange(1, events.MAX_EXPIRES_IN),
+    help="Seconds it is worth sending (default: WEBHOOK_EVENT_TTL).",
 )
 @reports_errors
 def trigger(event_type: str, email: str, data: str, expires_in: int | None) -> None:
@@ -217,6 +219,20 @@ def set_rate_limit(webhook_id: int, rate_limit: str | None, use_default: bool) -
     webhook = webhooks.get_webhook(webhook_id)
     webhooks.update_webhook(webhook, webhooks.WebhookInput(rate_limit=rate_limit))
     click.echo(f"Webhook {webhook_id}: rate limit {webhooks.rate_limit_in_force(webhook)}.")
+
+
+@webhooks_cli.command("set-ordered")
+@click.argument("webhook_id", type=int)
+@click.argument("setting", metavar="on|off", type=click.Choice(["on", "off"]))
+@reports_errors
+def set_ordered(webhook_id: int, setting: str) -> None:
+    """Send a webhook's deliveries one at a time in firing order (on), or side by side (off)."""
+    webhook = webhooks.get_webhook(webhook_id)
+    webhooks.update_webhook(webhook, webhooks.WebhookInput(ordered=setting == "on"))
+    click.echo(
+        f"Webhook {webhook_id}: "
+        + ("ordered, one delivery at a time." if webhook.ordered else "not ordered.")
+    )
 
 
 @webhooks_cli.command("enable")

@@ -19,6 +19,12 @@ from app.domain.filters import exact_number
 from app.domain.timestamps import parse_utc
 from app.services.errors import ValidationError
 
+# Objects and lists inside one another, at most (Ruby's JSON parser has the same default). Real
+# payloads nest a handful of levels; without a limit of its own the parser's would decide,
+# which depends on the stack (about 900 levels here) and reads as "not valid JSON".
+MAX_JSON_DEPTH = 100
+TOO_DEEP = f"The body nests too deeply: at most {MAX_JSON_DEPTH} levels of objects and lists."
+
 TYPE_NAMES = {
     "string": "a string",
     "boolean": "true or false",
@@ -47,9 +53,16 @@ def json_object(schema: Schema) -> dict[str, Any]:
     raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH raises 413 here
     try:
         body = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
+    except ValueError:
+        raise BadRequest("The body is not valid JSON.") from None
+    except RecursionError:  # valid JSON, perhaps, but deeper than the parser goes
+        raise BadRequest(TOO_DEEP) from None
+    if _depth_over(body, MAX_JSON_DEPTH):
+        raise BadRequest(TOO_DEEP)
+    try:
         # Lone surrogates ("\ud800") parse but cannot be stored or sent as UTF-8.
         json.dumps(body, ensure_ascii=False).encode("utf-8")
-    except (ValueError, RecursionError):
+    except ValueError:
         raise BadRequest("The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.")
@@ -57,6 +70,18 @@ def json_object(schema: Schema) -> dict[str, Any]:
     if problems:
         raise ValidationError.from_fields(problems)
     return body
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """Whether objects and lists nest more than `limit` levels deep (without recursing)."""
+    pending = [(value, 1)] if isinstance(value, dict | list) else []
+    while pending:
+        item, depth = pending.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def exact(name: str) -> Any:

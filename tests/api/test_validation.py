@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.api.parsing import MAX_JSON_DEPTH
 from tests.api.conftest import error_of
 
 
@@ -116,7 +117,6 @@ def test_an_unknown_format_is_422(api, valid):
         (b'{"data": {"n": 1' + b"0" * 5000 + b"}}", "application/json", "not valid JSON"),
         (b'{"name": "\\ud800"}', "application/json", "not valid JSON"),
         (b"\xff\xfe{", "application/json", "not valid JSON"),
-        (b"[" * 100_000 + b"]" * 100_000, "application/json", "not valid JSON"),
         (b'["Hook"]', "application/json", "must be a JSON object"),
         (b"null", "application/json", "must be a JSON object"),
         (b"name=Hook", "application/x-www-form-urlencoded", "Content-Type: application/json"),
@@ -130,6 +130,38 @@ def test_a_body_that_is_not_a_json_object_is_400(api, data, content_type, messag
     error = error_of(response)
     assert error["code"] == "bad_request"
     assert message in error["message"]
+
+
+def nested(levels: int) -> bytes:
+    """A valid event whose objects nest `levels` deep in all (the body itself is one)."""
+    inner = levels - 2  # the body and `data` are two levels
+    return b'{"event": "custom", "data": ' + b'{"a": ' * inner + b"{}" + b"}" * inner + b"}"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        nested(MAX_JSON_DEPTH + 1),  # the limit of our own
+        nested(2000),  # past what the parser can read (RecursionError)
+        b"[" * 100_000 + b"]" * 100_000,
+        b"[" * 100_000,  # unclosed, but the depth is what stops the parser first
+    ],
+)
+def test_a_body_that_nests_too_deeply_says_so(api, data):
+    response = api.post("/api/events", data=data, content_type="application/json")
+
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "bad_request"
+    assert error["message"] == (
+        f"The body nests too deeply: at most {MAX_JSON_DEPTH} levels of objects and lists."
+    )
+
+
+def test_a_body_at_the_depth_limit_is_read(api, hook_url):
+    api.create_webhook(hook_url, events=["custom"])
+    response = api.post("/api/events", data=nested(MAX_JSON_DEPTH), content_type="application/json")
+    assert response.status_code == 202, response.get_json()
 
 
 def test_a_body_over_the_request_limit_is_413(app, api, valid):

@@ -12,11 +12,12 @@ import pytest
 import redis
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 
 from app.domain.status import DeliveryStatus
 from app.extensions import db
 from app.models import Delivery, Event, utcnow
-from app.services import queue, users
+from app.services import operator_keys, queue, users
 from tests.conftest import REQUIRE_SERVICES
 from tests.faults.checks import assert_consistent, received_ids, settle
 from tests.faults.test_processes import _fire, _owner_and_webhook, _still_delivers
@@ -24,6 +25,7 @@ from tests.faults.test_recovery import all_arrived
 from tests.support.processes import PrivateRedis
 from tests.support.receiver import Receiver, Reply
 from tests.support.waiting import wait_for
+from tests.test_metrics import scrape, value
 
 # Its log says each time it sends a periodic task.
 BEAT = ("celery", "-A", "tests.faults.quick_beat", "beat", "--loglevel", "INFO")
@@ -118,6 +120,7 @@ def test_a_broker_out_of_memory_delays_deliveries_and_loses_none(
         owner, webhook_id = _owner_and_webhook(receiver)
         auth = {"Authorization": f"Bearer {users.create_api_token(owner)}"}
         client = fault_app.test_client()
+        metrics_key = operator_keys.create_key("prometheus")[1]
         worker = start_worker()
         broker = redis.Redis.from_url(private_redis.url)
         broker.config_set("maxmemory-policy", "noeviction")
@@ -135,10 +138,13 @@ def test_a_broker_out_of_memory_delays_deliveries_and_loses_none(
             assert response.get_json()["deliveries"] == 1
             event_ids.append(response.get_json()["id"])
         assert "broker unavailable" in caplog.text  # the web process says so in its log
-        # As after a couple of minutes of it: the operator sees the deliveries overdue.
+        before = _overdue_metric(client, metrics_key)  # due, but not yet for a minute
+        # As after a couple of minutes of it: the operator sees the deliveries overdue,
+        # in /readyz and in the metrics Prometheus scrapes (its alert rules read this gauge).
         _backdate(webhook_id, timedelta(minutes=2))
         readiness = client.get("/readyz").get_json()
         assert readiness["overdue_deliveries"] >= len(event_ids), readiness
+        assert _overdue_metric(client, metrics_key) >= before + len(event_ids)
 
         broker.config_set("maxmemory", "0")
         settle(receiver, event_ids)  # beat's requeue, as it runs every minute
@@ -146,6 +152,11 @@ def test_a_broker_out_of_memory_delays_deliveries_and_loses_none(
         assert worker.alive
         _still_delivers(owner, receiver)
         db.session.remove()
+
+
+def _overdue_metric(client: FlaskClient, key: str) -> float:
+    """`signalpost_deliveries_overdue` as a Prometheus scrape of /metrics reads it."""
+    return value(scrape(client, key), "signalpost_deliveries_overdue")
 
 
 def _count(webhook_id: int, status: str) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from werkzeug.datastructures import Headers
 
+from app.domain import filters
 from app.domain.catalog import EVENT_TYPES, example_data
 from app.domain.signing import generate_secret, signature_headers
 
@@ -143,3 +144,43 @@ def test_documented_event_data_is_the_catalog_s():
     for event in EVENT_TYPES:
         assert json.loads(documented[event.value]) == example_data(event.value), event.value
         assert f"`{event.value}` — {event.description.rstrip('.')}" in DOC
+
+
+def _passes(name: str, event: str, **data: str) -> bool:
+    return filters.matches(filters.compiled(snippet(name)), event, data)
+
+
+def test_the_filter_examples_are_filters_that_do_what_they_say():
+    aapl_tsla = "filter AAPL and TSLA price alerts"
+    assert _passes(aapl_tsla, "price_above", symbol="AAPL", price="185.50")
+    assert _passes(aapl_tsla, "price_below", symbol="TSLA", price="196.12")
+    assert not _passes(aapl_tsla, "price_above", symbol="MSFT", price="402.10")
+    assert not _passes(aapl_tsla, "trade_executed", symbol="AAPL", side="buy")
+    # The command line example sets that same filter.
+    command = snippet("set-filter")
+    assert json.loads(command.split("'")[1]) == json.loads(snippet(aapl_tsla))
+
+    moves = "filter moves over 5 percent"
+    assert _passes(moves, "portfolio_change", change_percent="5.01")
+    assert _passes(moves, "portfolio_change", change_percent="-7.5")
+    assert not _passes(moves, "portfolio_change", change_percent="5")
+    assert not _passes(moves, "portfolio_change", change_percent="-2.35")
+
+    rises = "filter rises over 5 percent"
+    assert _passes(rises, "portfolio_change", change_percent="5.5")
+    assert not _passes(rises, "portfolio_change", change_percent="-7.5")
+    assert not _passes(rises, "price_above", symbol="AAPL")  # no change_percent: no match
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_the_links_to_other_docs_resolve():
+    docs = Path(__file__).parents[2] / "docs"
+    for target, anchor in re.findall(r"\]\(([\w-]*\.md)?#?([\w-]*)\)", DOC):
+        text = (docs / target).read_text(encoding="utf-8") if target else DOC
+        if anchor:
+            headings = re.findall(r"^#+ (.*)$", text, re.M)
+            assert anchor in {_anchor(heading) for heading in headings}, f"{target}#{anchor}"
