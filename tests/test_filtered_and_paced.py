@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from app.domain.delivery_rate import Endpoint, RateLimit, limit_for
 from app.domain.status import DeliveryStatus
 from app.extensions import db
-from app.models import Delivery, DeliveryRateWindow
-from app.services import events, webhooks
+from app.models import Delivery, DeliveryRateWindow, utcnow
+from app.services import events, queue, webhooks
 from app.services.delivery.claim import claim
-from tests.support.receiver import Receiver
+from tests.support.receiver import Receiver, Reply
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -54,6 +54,33 @@ def test_an_event_that_does_not_pass_the_filter_is_never_delivered(make_user, ma
     finally:
         wanted.stop()
         everything.stop()
+
+
+def test_a_delivery_made_before_a_filter_change_still_goes(
+    app, monkeypatch, make_webhook, receiver
+):
+    # Its retry is an hour out (the worker runs in this process): it waits through the change.
+    monkeypatch.setitem(app.config, "WEBHOOK_RETRY_DELAYS", (3600,))
+    aapl, msft = {"data.symbol": "AAPL"}, {"data.symbol": "MSFT"}
+    webhook, _ = make_webhook(receiver.url, events=["trade_executed"], filter=aapl)
+    receiver.reply(Reply(503, "down"))
+    before = events.trigger_event(webhook.user, "trade_executed", {"symbol": "AAPL"})
+    assert before.deliveries == 1
+    (waiting,) = wait_for(
+        lambda: [row for row in deliveries_of(webhook.id) if row.status == DeliveryStatus.SCHEDULED]
+    )
+
+    webhooks.update_webhook(webhook, webhooks.WebhookInput(filter=msft))
+    after = events.trigger_event(webhook.user, "trade_executed", {"symbol": "AAPL"})
+
+    assert after.deliveries == 0, "the new filter decides for the events fired from now on"
+    waiting.next_attempt_at = utcnow()  # its retry time comes, as an hour passing would
+    db.session.commit()
+    queue.enqueue_deliveries([waiting.id])
+    wait_for(lambda: deliveries_of(webhook.id)[0].status == DeliveryStatus.SUCCEEDED)
+    sent = [request.headers["X-Webhook-Id"] for request in receiver.requests]
+    assert sent == [before.event_id] * 2
+    assert [row.event_id for row in deliveries_of(webhook.id)] == [before.event_id]
 
 
 def wait_for_room_in_this_minute(margin: float = 15) -> None:

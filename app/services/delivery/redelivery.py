@@ -164,7 +164,17 @@ def replay(
     if missed:
         found += missed_events(webhook, since, until)
     page, next_since = _first_page(found)
-    return Replayed(_deliver(webhook, sorted({event_id for event_id, _ in page})), next_since)
+    return Replayed(_deliver(webhook, _in_firing_order(page)), next_since)
+
+
+def _in_firing_order(page: list[tuple[str, datetime]]) -> list[str]:
+    """Each event id once, in the order the events were fired (the id breaks a tie).
+
+    The deliveries are written in this order, and an ordered webhook is sent them in the order
+    of their ids (`ordering`): sorted by event id alone, which is random, they would go out of
+    order."""
+    fired = sorted(page, key=lambda item: (item[1], item[0]))
+    return list(dict.fromkeys(event_id for event_id, _ in fired))
 
 
 def _first_page(
@@ -226,6 +236,8 @@ def missed_events(
 
 
 def _deliver(webhook: Webhook, event_ids: list[str]) -> int:
+    """One new delivery per event, written in the order given: the flush inserts them in the
+    order they were added, so their ids (an ordered webhook's line) follow it."""
     now = utcnow()
     deliveries = [
         Delivery(webhook_id=webhook.id, event_id=event_id, next_attempt_at=now)
