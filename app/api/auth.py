@@ -83,13 +83,19 @@ def _authenticate_operator(token: str, *, acting: bool) -> None:
     g.operator_key = key
     if not acting:
         return
-    external_id = request.headers.get(TENANT_HEADER)
-    if external_id is None:
-        raise BadRequest(f"An operator key acts for a tenant: send {TENANT_HEADER}: <external id>.")
-    user = users.tenant_user(external_id.strip())
+    header = request.headers.get(TENANT_HEADER)
+    external_id = (header or "").strip()
+    if not external_id:
+        # A blank header is the same mistake as none (a host's template with an unset id), not
+        # a tenant called '' that does not exist.
+        empty = "" if header is None else f" ({TENANT_HEADER} was empty)"
+        raise BadRequest(
+            f"An operator key acts for a tenant: send {TENANT_HEADER}: <external id>{empty}."
+        )
+    user = users.tenant_user(external_id)
     if user is None:
-        raise NotFound(f"No tenant {external_id.strip()!r}.")
-    _act_as(user, f"Tenant {external_id.strip()!r} is disabled on Signalpost by an admin.")
+        raise NotFound(f"No tenant {external_id!r}.")
+    _act_as(user, f"Tenant {external_id!r} is disabled on Signalpost by an admin.")
 
 
 def _act_as(user: User, disabled: str) -> None:

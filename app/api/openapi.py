@@ -24,13 +24,37 @@ F = TypeVar("F", bound=Callable[..., Any])
 ERROR_DESCRIPTIONS = {
     400: "The body is not a JSON object, or the CSRF token is missing",
     401: "No valid API token or session",
-    403: "This key or token may not do this (tenants: operator keys only), or its user is disabled",
+    403: "This key or token may not do this (tenants, Signalpost-Tenant: operator keys only), "
+    "or its user is disabled",
     404: "Not found, or not yours",
     409: "Conflict",
     413: "The body or the event data is too large",
     422: "A field is missing, unknown, of the wrong type or not valid",
     429: "Too many requests; wait for Retry-After seconds",
     503: "A dependency is down",
+}
+# Every user operation (neither public nor the operator's own) may be called by an operator key
+# acting as a tenant: it takes this header and can answer these two errors for it, stated once
+# in `components` (app/api/auth.py) and referred to by each such operation.
+TENANT_PARAMETER: dict[str, Any] = {
+    "name": "Signalpost-Tenant",
+    "in": "header",
+    "required": False,
+    "description": "With an operator key, act as that tenant (the host's external id): "
+    "required then, refused (403) with a user token.",
+    # The tenant ids' pattern, but not their 422: an id that does not fit names no tenant (404).
+    "schema": {"type": "string", "pattern": schemas.EXTERNAL_ID["pattern"]},
+}
+TENANT_RESPONSES: dict[int, str] = {
+    400: "A body that is not a JSON object (where one is taken), a missing CSRF token, or an "
+    "operator key without a non-empty Signalpost-Tenant header (`bad_request`)",
+    404: "Not found, or not yours; or, with an operator key, no tenant by the "
+    "Signalpost-Tenant id (`not_found`)",
+}
+TENANT_PARAMETER_REF = {"$ref": "#/components/parameters/SignalpostTenant"}
+TENANT_RESPONSE_REFS = {
+    str(status): {"$ref": f"#/components/responses/TenantError{status}"}
+    for status in TENANT_RESPONSES
 }
 RULE_ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 CONVERTER_SCHEMAS = {"id": schemas.ID}
@@ -56,7 +80,8 @@ def document(
 
     `ok` maps success statuses to a body schema (None: no body). `errors` lists the error
     statuses beyond those implied: 401 and 403 unless public, 400/413/422 with a body, 422
-    with a query or request headers, 404 with a path parameter. `path`
+    with a query or request headers, 404 with a path parameter; and every view neither
+    `public` nor `operator` takes the Signalpost-Tenant header, with its 400 and 404. `path`
     gives path parameters a schema of their own, where their converter says too little (422
     when one does not fit). `headers` are optional request headers; `ok_headers` are optional
     headers of the success responses.
@@ -120,6 +145,9 @@ def operation(
         operation["responses"][str(status)]["headers"] = {
             name: {"required": False, "schema": schema} for name, schema in ok_headers.items()
         }
+    user_operation = not public and not operator
+    if user_operation:
+        operation["responses"].update(TENANT_RESPONSE_REFS)
     if doc:
         operation["description"] = " ".join(doc.split())
     if public:
@@ -136,6 +164,8 @@ def operation(
         for where, described in (("query", query), ("header", headers))
         for name, schema in (described or {}).items()
     ]
+    if user_operation:
+        parameters.append(TENANT_PARAMETER_REF)
     if parameters:
         operation["parameters"] = parameters
     return operation
@@ -210,6 +240,14 @@ def build() -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
+            "parameters": {"SignalpostTenant": TENANT_PARAMETER},
+            "responses": {
+                f"TenantError{status}": {
+                    "description": description,
+                    "content": {"application/json": {"schema": schemas.ERROR}},
+                }
+                for status, description in TENANT_RESPONSES.items()
+            },
             "securitySchemes": {
                 "bearerAuth": {
                     "type": "http",
@@ -230,7 +268,7 @@ def build() -> dict[str, Any]:
                     "description": "The signed-in browser; unsafe methods also need the CSRF "
                     "token in an X-CSRFToken header.",
                 },
-            }
+            },
         },
         "security": [{"bearerAuth": []}, {"operatorKey": []}, {"session": []}],
     }

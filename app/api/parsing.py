@@ -84,6 +84,14 @@ def _depth_over(value: Any, limit: int) -> bool:
     return False
 
 
+def optional_json_object(schema: Schema) -> dict[str, Any]:
+    """`json_object`, for a body that may be left out: none at all (whatever its Content-Type)
+    is `{}`; a body that is there must still be a JSON object of the schema's shape."""
+    if not request.get_data(cache=True):  # over MAX_CONTENT_LENGTH raises 413 here
+        return {}
+    return json_object(schema)
+
+
 def exact(name: str) -> Any:
     """A field of the body `json_object` read, read again with its fractions as Decimal: for a
     value compared exactly later (a webhook's filter), which a float would change."""

@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from app.api import bp, schemas
 from app.api.auth import operator_view
 from app.api.openapi import document
-from app.api.parsing import json_object
+from app.api.parsing import json_object, optional_json_object
 from app.domain.timestamps import isoformat
 from app.security_headers import shows_secret
 from app.services import sign_in_links, tenants
@@ -66,6 +66,7 @@ def delete_tenant(external_id: str) -> ResponseReturnValue:
     "Make a sign-in link",
     ok={201: schemas.SIGN_IN_LINK},
     body=schemas.SIGN_IN_LINK_INPUT,
+    body_optional=True,
     path=PATH,
     operator=True,
     tag="tenants",
@@ -75,8 +76,9 @@ def delete_tenant(external_id: str) -> ResponseReturnValue:
 def sign_in_link(external_id: str) -> ResponseReturnValue:
     """A URL that signs the tenant into the pages once, within SIGNALPOST_SIGN_IN_LINK_TTL
     seconds (default 300), landing on `return_to` when that is a path on Signalpost, else on
-    the webhook list. Redirect the tenant's browser to it; never show it to anyone else."""
+    the webhook list. The body may be left out. Redirect the tenant's browser to it; never
+    show it to anyone else."""
     user = tenants.get_tenant(external_id)
-    body = json_object(schemas.SIGN_IN_LINK_INPUT)
+    body = optional_json_object(schemas.SIGN_IN_LINK_INPUT)
     link = sign_in_links.create_link(user, body.get("return_to"))
     return {"url": link.url, "expires_at": isoformat(link.expires_at)}, 201

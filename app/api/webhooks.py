@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request, url_for
+from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from app.api import bp, schemas
 from app.api.auth import caller
 from app.api.openapi import document
-from app.api.parsing import exact, json_object
+from app.api.parsing import exact, json_object, optional_json_object
 from app.domain.catalog import EVENT_TYPES
 from app.extensions import limiter
 from app.request_limits import TEST_SEND_LIMIT, TEST_SEND_SCOPE, user_key
@@ -104,7 +104,7 @@ def rotate_secret(webhook_id: int) -> ResponseReturnValue:
     24 hours, 0 to 7 days), so receivers can switch over without losing a delivery. The body
     may be left out."""
     webhook = webhooks.get_webhook(webhook_id, caller())
-    body = json_object(schemas.ROTATE_INPUT) if request.get_data(cache=True) else {}
+    body = optional_json_object(schemas.ROTATE_INPUT)
     seconds = body.get("overlap_seconds", int(webhooks.ROTATION_OVERLAP.total_seconds()))
     overlap = webhooks.rotation_overlap(int(seconds))
     return {"secret": webhooks.rotate_secret(webhook, overlap)}

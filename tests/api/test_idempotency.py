@@ -7,6 +7,7 @@ import time
 import uuid
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -291,3 +292,27 @@ def test_a_repeat_waits_for_the_transaction_holding_its_key(app, api, outcome):
         assert answer.get_json()["id"] != held
         assert "Idempotent-Replayed" not in answer.headers
     assert events_of(api.user) == 1
+
+
+def test_the_host_guide_shows_the_key_as_the_api_answers_it(operator, new_tenant_id):
+    """docs/host-integration.md, for hosts in any language: its curl example for events sends
+    the key, and it names the header a repeat answers with, the code of a different body's
+    409 and the 24 hours, as the API has them."""
+    guide = (Path(__file__).parents[2] / "docs" / "host-integration.md").read_text()
+    section = guide.split("## Acting as a tenant", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```sh", 1)[1].split("```", 1)[0]
+    assert '"$BASE/api/events"' in example and '-H "Idempotency-Key: ' in example
+
+    tenant = new_tenant_id()
+    operator.put_tenant(tenant)
+    headers = {"Idempotency-Key": key()}
+    first = operator.call("POST", "/api/events", tenant=tenant, json=TRADE, headers=headers)
+    repeat = operator.call("POST", "/api/events", tenant=tenant, json=TRADE, headers=headers)
+    assert repeat.get_json() == first.get_json()
+    (replayed,) = set(repeat.headers.keys()) - set(first.headers.keys())
+    assert f"`{replayed}: {repeat.headers[replayed]}`" in section
+    other = {**TRADE, "data": {"symbol": "AAPL"}}
+    reused = operator.call("POST", "/api/events", tenant=tenant, json=other, headers=headers)
+    assert reused.status_code == 409
+    assert f"`409` `{error_of(reused)['code']}`" in section
+    assert "24 hours" in section

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +14,12 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from app.api import openapi
+from app.api import openapi, schemas
 from app.domain import filters
 from app.domain.urls import url_problem
+from app.services import users
 from app.services.webhooks import WebhookInput
+from tests.api.conftest import Caller
 
 
 def test_every_route_under_api_and_healthz_is_described(app, client):
@@ -60,6 +62,38 @@ def test_request_schemas_are_the_ones_the_views_check(client):
 
 POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
 OPERATIONS = 18
+USER_OPERATIONS = 13
+TENANT = "Signalpost-Tenant"
+
+
+def test_every_user_operation_takes_the_tenant_header_and_its_errors(client):
+    """A user operation may be called by an operator key acting as a tenant: each one refers to
+    the one Signalpost-Tenant parameter and to its 400 and 404, written once in components."""
+    document = client.get("/api/openapi.json").get_json()
+    components = document["components"]
+    header = components["parameters"]["SignalpostTenant"]
+    assert header["name"] == TENANT and header["in"] == "header" and not header["required"]
+    assert "operator key" in header["description"] and "act as" in header["description"]
+    assert "bad_request" in components["responses"]["TenantError400"]["description"]
+    assert "tenant" in components["responses"]["TenantError404"]["description"]
+
+    user_operations = [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if "security" not in operation
+    ]
+    assert len(user_operations) == USER_OPERATIONS
+    for path, method, operation in user_operations:
+        where = f"{method.upper()} {path}"
+        assert {"$ref": "#/components/parameters/SignalpostTenant"} in operation["parameters"], (
+            where
+        )
+        assert operation["responses"]["400"] == {"$ref": "#/components/responses/TenantError400"}
+        assert operation["responses"]["404"] == {"$ref": "#/components/responses/TenantError404"}
+    # Operators' own operations and public ones take no tenant.
+    tenants = document["paths"]["/api/tenants/{external_id}"]["get"]
+    assert all(parameter.get("name") != TENANT for parameter in tenants["parameters"])
 
 
 def test_the_api_conforms_to_its_description(app, make_caller, hook_url, operator_key):
@@ -96,6 +130,44 @@ def test_the_api_conforms_to_its_description(app, make_caller, hook_url, operato
                 fuzz(operation, NEGATIVE, token, ids, hook_url)
 
 
+def test_the_api_conforms_to_its_description_as_a_tenant(app, hook_url, operator_key):
+    """Each user operation again, called by an operator key acting as a tenant of its own
+    (`Signalpost-Tenant`): the same cases and checks as with a user token."""
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    user_operations = [op for op in operations if "security" not in op.definition.raw]
+    assert len(user_operations) == USER_OPERATIONS
+
+    for operation in user_operations:
+        # A tenant per operation, so that its webhooks and rate limits are fresh.
+        tenant = TenantCaller.for_new_tenant(app, operator_key)
+        fuzz(operation, POSITIVE, operator_key, {}, hook_url, tenant=tenant.tenant)
+        if not takes_input(operation):
+            continue
+        fuzz(operation, NEGATIVE, operator_key, {}, hook_url, tenant=tenant.tenant)
+        if len(operation.path_parameters):
+            ids = own_ids(tenant, hook_url)
+            fuzz(operation, POSITIVE, operator_key, ids, hook_url, tenant=tenant.tenant)
+            if len(operation.query) or len(operation.body):
+                fuzz(operation, NEGATIVE, operator_key, ids, hook_url, tenant=tenant.tenant)
+
+
+@dataclass
+class TenantCaller(Caller):
+    """An operator key acting as a tenant, with a caller's helpers."""
+
+    tenant: str = ""
+
+    @classmethod
+    def for_new_tenant(cls, app: Any, key: str) -> TenantCaller:
+        external_id = own_tenant(app, key)
+        return cls(users.tenant_user(external_id), key, app.test_client(), external_id)
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {TENANT: self.tenant, **kwargs.pop("headers", {})}
+        return super().call(method, path, headers=headers, **kwargs)
+
+
 def for_operators(operation: Any) -> bool:
     return operation.definition.raw.get("security") == [{"operatorKey": []}]
 
@@ -123,8 +195,19 @@ def own_ids(caller: Any, local_url: str) -> dict[str, int]:
     return {"webhook_id": hook["id"], "log_id": log["id"]}
 
 
-def fuzz(operation: Any, mode: Any, token: str, ids: dict[str, int], local_url: str) -> None:
-    """Up to 25 cases of one operation in one mode; path ids fixed to `ids`, random otherwise."""
+def fuzz(
+    operation: Any,
+    mode: Any,
+    token: str,
+    ids: dict[str, int],
+    local_url: str,
+    *,
+    tenant: str | None = None,
+) -> None:
+    """Up to 25 cases of one operation in one mode; path ids fixed to `ids`, random otherwise.
+
+    With `tenant`, `token` is an operator key acting as that tenant; without, a generated
+    Signalpost-Tenant header is left out of valid cases (a user token with one is a 403)."""
     strategy = operation.as_strategy(generation_mode=mode, path_parameters=ids or None)
 
     @given(case=strategy)
@@ -132,8 +215,15 @@ def fuzz(operation: Any, mode: Any, token: str, ids: dict[str, int], local_url: 
         max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
     )
     def conforms(case: schemathesis.Case) -> None:
-        keep_local(case.body, local_url, always=mode == POSITIVE)
-        if mode == POSITIVE:
+        keep_tenant(case, tenant, always=mode == POSITIVE)
+        # A changed header makes schemathesis judge the case afresh: one that broke the
+        # description only in its headers may be valid now, and is then held to the checks of
+        # valid cases, so its body must be kept as valid ones are.
+        valid = mode == POSITIVE or (
+            case.meta is not None and case.meta.generation.mode.is_positive
+        )
+        keep_local(case.body, local_url, always=valid)
+        if valid:
             keep_filter_valid(case.body)
         case.call_and_validate(
             headers={"Authorization": f"Bearer {token}"},
@@ -143,8 +233,26 @@ def fuzz(operation: Any, mode: Any, token: str, ids: dict[str, int], local_url: 
     try:
         conforms()
     except Exception as exc:
+        where = f"as tenant {tenant}" if tenant else "with a token"
         exc.add_note(f"operation: {operation.label}, {mode.value} cases, ids {ids or 'random'}")
+        exc.add_note(where)
         raise
+
+
+def keep_tenant(case: Any, tenant: str | None, *, always: bool) -> None:
+    """Name the tenant acted for in the case itself (not only in the request), so the checks
+    judge what is sent. `always` (every valid case) replaces any generated header; an invalid
+    case keeps one that does not fit, since that may be what it tests (the server must refuse
+    it), and made valid it would be judged as valid, on a body nobody kept valid. Without a
+    tenant, valid cases drop a generated header: each would be the user token's 403."""
+    headers = dict(case.headers or {})
+    if tenant is not None:
+        sent = headers.get(TENANT)
+        if always or sent is None or re.fullmatch(schemas.EXTERNAL_ID["pattern"], str(sent)):
+            case.headers = {**headers, TENANT: tenant}
+    elif always and TENANT in headers:
+        del headers[TENANT]
+        case.headers = headers
 
 
 # Rules JSON Schema cannot state, written in the description instead: a replay's `until` must

@@ -3,6 +3,7 @@ token reaches only what it is for."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -18,6 +19,15 @@ def test_an_operator_key_on_a_user_route_needs_the_tenant_header(operator):
     assert response.status_code == 400
     error = error_of(response)
     assert error["code"] == "bad_request" and "Signalpost-Tenant" in error["message"]
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_tenant_header_is_the_same_400_as_none(operator, blank):
+    response = operator.call("GET", "/api/webhooks", tenant=blank)
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "bad_request"
+    assert "Signalpost-Tenant" in error["message"] and "empty" in error["message"]
 
 
 def test_an_unknown_tenant_is_404(operator, new_tenant_id):

@@ -310,6 +310,24 @@ def test_a_sign_in_link_is_made_for_the_tenant_and_never_cached(app, operator, n
     assert wrong.status_code == 422 and "return_to" in error_of(wrong)["fields"]
 
 
+def test_a_sign_in_link_needs_no_body(app, operator, new_tenant_id):
+    """The body is optional: none at all (no Content-Type) is `{}`; one that is there but is not
+    a JSON object is still refused, clearly."""
+    tenant_id = new_tenant_id()
+    operator.put_tenant(tenant_id)
+    path = f"/api/tenants/{tenant_id}/sign-in-link"
+
+    bare = operator.call("POST", path)
+    assert bare.status_code == 201, bare.get_json()
+    opened = app.test_client().get(urlsplit(bare.get_json()["url"]).path)
+    assert opened.status_code == 302 and opened.headers["Location"] == "/webhooks"
+
+    for data, content_type in (("return_to=/x", "text/plain"), ("[]", "application/json")):
+        refused = operator.call("POST", path, data=data, content_type=content_type)
+        assert refused.status_code == 400, data
+        assert error_of(refused)["code"] == "bad_request"
+
+
 def test_concurrent_puts_of_one_new_tenant_make_it_once(app, ctx, new_tenant_id):
     """Each PUT in a thread and a database connection of its own, released together."""
     tenant_id = new_tenant_id()

@@ -60,7 +60,9 @@ def price_update(request, alert_id: int):
         try:
             sent = signalpost.fire_price_alert(alert)
         except SignalpostError as exc:
-            # The alert stays triggered; sending again later reuses the same idempotency key.
+            # The alert stays triggered, with no event id, and this example does not send it
+            # again. A host that does (a task retrying fire_price_alert) is safe: the key names
+            # the alert, so if this attempt did reach Signalpost, the retry delivers nothing more.
             messages.error(request, f"{alert.symbol} alert fired, not yet sent: {exc}")
         else:
             alert.event_id = sent.id

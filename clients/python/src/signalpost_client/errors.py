@@ -94,7 +94,8 @@ _BY_STATUS: dict[int, type[SignalpostError]] = {
 
 def error_for(status: int, body: bytes, retry_after: float | None = None) -> SignalpostError:
     """The exception for an answer with this status and body (the API's JSON error, or not)."""
-    code, message, fields = f"http_{status}", "", {}
+    code, message = f"http_{status}", ""
+    fields: dict[str, list[str]] = {}
     try:
         document = json.loads(body)
         error = document["error"]
