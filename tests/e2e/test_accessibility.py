@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from app.services import password_reset, tenants, users, webhooks
+from app.services import operator_keys, password_reset, tenants, users, webhooks
 from app.services.delivery import test_send
 from tests.e2e.conftest import axe_violations
 from tests.support.receiver import Reply
@@ -61,6 +61,9 @@ def test_every_page_is_accessible_and_fits(
     # A tenant, listed with its long id and the reason it gets no reset link.
     tenant_id = f"host-user-{uuid.uuid4().hex}-{uuid.uuid4().hex[:18]}"
     tenants.put_tenant(tenant_id, tenants.TenantInput(f"{uuid.uuid4().hex}@example.com", LONG_NAME))
+    # An operator key and an API token whose long names their tables must wrap.
+    operator_keys.create_key(LONG_NAME)
+    users.create_api_token(user, LONG_NAME)
     receiver.reply(Reply(500, "down " * 200), Reply(200, "ok"))
     test_send.test_webhook(webhook)
     test_delivery_id, _ = test_send.run_test(webhook, "price_above")
