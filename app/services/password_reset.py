@@ -11,8 +11,6 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
 from app.extensions import db
 from app.models import User, utcnow
 from app.services import queue, signed_links, users
@@ -46,7 +44,7 @@ def no_reset(user: User) -> str | None:
 def send_reset_link(email: str) -> None:
     """Mail a reset link when the address has an account; say nothing either way, so the
     caller's answer is the same for any address."""
-    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    user = users.find_user(email)
     if user is not None and no_reset(user) is None:
         mail_reset_link(user)
 

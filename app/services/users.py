@@ -55,8 +55,18 @@ def _words_of(email: str) -> list[str]:
     return [email, email.partition("@")[0], *re.split(r"[@.+_-]", email)]
 
 
+def find_user(email: str) -> User | None:
+    """The user with this address, however it was typed; None for an address no account can
+    have (one `email_problem` refuses, a NUL say), without asking the database, which may not
+    even take it as a parameter."""
+    email = _normalise(email)
+    if email_problem(email):
+        return None
+    return db.session.scalar(sa.select(User).where(User.email == email))
+
+
 def email_taken(email: str) -> bool:
-    return db.session.scalar(sa.select(User.id).where(User.email == _normalise(email))) is not None
+    return find_user(email) is not None
 
 
 def create_user(
@@ -118,7 +128,7 @@ def check_active(user: User, message: str = DISABLED) -> User:
 
 
 def get_user_by_email(email: str) -> User:
-    user = db.session.scalar(sa.select(User).where(User.email == _normalise(email)))
+    user = find_user(email)
     if user is None:
         raise NotFound(f"No user with email {email}.")
     return user
@@ -172,7 +182,7 @@ def user_for_token(token: str) -> User | None:
 def authenticate(email: str, password: str) -> User | None:
     """The user with this email and password, or None; the same answer for either mistake,
     in the same time: an unknown email costs a password check too."""
-    user = db.session.scalar(sa.select(User).where(User.email == _normalise(email)))
+    user = find_user(email)
     matches = check_password_hash(user.password_hash if user else dummy_hash(), password)
     return user if user is not None and matches else None
 

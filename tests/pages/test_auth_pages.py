@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -146,3 +147,13 @@ def test_a_token_name_with_a_nul_is_refused_not_a_server_error(browser):
     """Found by tests/pages/test_hostile_input.py on PostgreSQL, which cannot store a NUL."""
     page = browser().post("/account/tokens", {"name": "bot\x00"})
     assert page.status_code == 200 and "Use printable characters only." in text(page)
+
+
+@pytest.mark.parametrize("email", ["\x00", "trader\x00@example.com", "a\u2028@example.com"])
+@pytest.mark.parametrize("form", ["/sign-in", "/forgot-password"])
+def test_an_address_no_account_can_have_is_no_account_not_a_server_error(client, form, email):
+    """Found by test_hostile_input on PostgreSQL, which refuses a NUL even as a parameter."""
+    data = {"email": email, "password": "a long password"}
+    answer = post_form(client, form, data, environ_base=address())
+    assert answer.status_code == (401 if form == "/sign-in" else 302)
+    assert users.find_user(email) is None
