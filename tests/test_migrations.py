@@ -31,6 +31,29 @@ def _rows(table: str) -> list[tuple]:
         ]
 
 
+def _user(now: datetime) -> dict:
+    """User 1, in the columns every revision these tests start from has."""
+    return {"id": 1, "email": "a@b.c", "password_hash": "x", "is_admin": False, "created_at": now}
+
+
+def _webhook(number: int, url: str, now: datetime) -> dict:
+    """A webhook of user 1, in the columns every revision these tests start from has."""
+    return {
+        "id": number,
+        "user_id": 1,
+        "name": "w",
+        "url": url,
+        "secret_encrypted": "s",
+        "format": "json",
+        "is_active": True,
+        "success_count": 0,
+        "failure_count": 0,
+        "consecutive_failures": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def test_renaming_the_delivery_table_keeps_every_row(make_app, tmp_path):
     """Up to `deliveries` and back down to `webhook_events`, on this run's kind of database.
 
@@ -45,32 +68,9 @@ def test_renaming_the_delivery_table_keeps_every_row(make_app, tmp_path):
             tables = sa.MetaData()
             tables.reflect(bind=db.engine)
             with db.engine.begin() as connection:
+                connection.execute(tables.tables["users"].insert(), _user(now))
                 connection.execute(
-                    tables.tables["users"].insert(),
-                    {
-                        "id": 1,
-                        "email": "a@b.c",
-                        "password_hash": "x",
-                        "is_admin": False,
-                        "created_at": now,
-                    },
-                )
-                connection.execute(
-                    tables.tables["webhooks"].insert(),
-                    {
-                        "id": 1,
-                        "user_id": 1,
-                        "name": "w",
-                        "url": "http://127.0.0.1/",
-                        "secret_encrypted": "s",
-                        "format": "json",
-                        "is_active": True,
-                        "success_count": 0,
-                        "failure_count": 0,
-                        "consecutive_failures": 0,
-                        "created_at": now,
-                        "updated_at": now,
-                    },
+                    tables.tables["webhooks"].insert(), _webhook(1, "http://127.0.0.1/", now)
                 )
                 connection.execute(
                     tables.tables["events"].insert(),
@@ -168,33 +168,11 @@ def test_stored_urls_are_rewritten_in_their_normal_form(make_app, tmp_path):
             tables = sa.MetaData()
             tables.reflect(bind=db.engine)
             with db.engine.begin() as connection:
-                connection.execute(
-                    tables.tables["users"].insert(),
-                    {
-                        "id": 1,
-                        "email": "a@b.c",
-                        "password_hash": "x",
-                        "is_admin": False,
-                        "created_at": now,
-                    },
-                )
+                connection.execute(tables.tables["users"].insert(), _user(now))
                 connection.execute(
                     tables.tables["webhooks"].insert(),
                     [
-                        {
-                            "id": number,
-                            "user_id": 1,
-                            "name": "w",
-                            "url": spellings[number % len(spellings)],
-                            "secret_encrypted": "s",
-                            "format": "json",
-                            "is_active": True,
-                            "success_count": 0,
-                            "failure_count": 0,
-                            "consecutive_failures": 0,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
+                        _webhook(number, spellings[number % len(spellings)], now)
                         for number in range(1, count + 1)
                     ],
                 )
