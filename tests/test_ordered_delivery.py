@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.domain.status import OPEN_STATUSES, DeliveryStatus
+from app.domain.status import DeliveryStatus
 from app.extensions import db
 from app.models import Delivery, Webhook, utcnow
 from app.services import events, queue, webhooks
 from app.services.delivery import attempt, redelivery
 from tests.support.receiver import Receiver, Reply
-from tests.support.waiting import wait_for
+from tests.support.waiting import all_ended, wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -37,17 +37,6 @@ def fire(webhook: Webhook, count: int) -> list[str]:
 
 def sent_ids(receiver: Receiver) -> list[str]:
     return [request.headers["X-Webhook-Id"] for request in receiver.requests]
-
-
-def all_ended(webhook_id: int, count: int) -> list[Delivery] | None:
-    db.session.expire_all()
-    rows = list(
-        db.session.scalars(
-            sa.select(Delivery).where(Delivery.webhook_id == webhook_id).order_by(Delivery.id)
-        )
-    )
-    ended = len(rows) == count and all(row.status not in OPEN_STATUSES for row in rows)
-    return rows if ended else None
 
 
 def test_a_replay_to_an_ordered_webhook_goes_in_firing_order(make_webhook, receiver):

@@ -9,15 +9,12 @@ import threading
 from collections.abc import Callable
 
 import pytest
-import sqlalchemy as sa
 
-from app.domain.status import OPEN_STATUSES, DeliveryStatus
-from app.extensions import db
-from app.models import Delivery
+from app.domain.status import DeliveryStatus
 from app.services import events, logs
 from tests.formats import fake_services
 from tests.support.receiver import Received, Receiver, Reply
-from tests.support.waiting import wait_for
+from tests.support.waiting import all_ended, wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -83,17 +80,6 @@ def fire_burst(owner, count: int) -> list[str]:
     ]
 
 
-def finished(webhook_id: int, count: int) -> list[Delivery] | None:
-    db.session.expire_all()
-    rows = list(
-        db.session.scalars(
-            sa.select(Delivery).where(Delivery.webhook_id == webhook_id).order_by(Delivery.id)
-        )
-    )
-    done = len(rows) == count and all(row.status not in OPEN_STATUSES for row in rows)
-    return rows if done else None
-
-
 def each_symbol_once(text: str, count: int) -> bool:
     return all(text.count(f"S{n:03d} rose") == 1 for n in range(count))
 
@@ -104,7 +90,7 @@ def test_a_burst_to_a_paced_chat_webhook_goes_as_a_few_digests(service, make_web
     webhook, _ = make_webhook(chat.url, format=format_name, rate_limit="1/second")
     fired = fire_burst(webhook.user, 30)
 
-    rows = wait_for(lambda: finished(webhook.id, 30), timeout=30)
+    rows = wait_for(lambda: all_ended(webhook.id, 30), timeout=30)
 
     assert {row.status for row in rows} == {DeliveryStatus.SUCCEEDED}
     assert all(status < 300 for _, status in chat.answered)
@@ -127,10 +113,10 @@ def test_a_json_webhook_is_never_merged(make_webhook, receiver):
     webhook, _ = make_webhook(receiver.url, rate_limit="5/second")
     fired = fire_burst(webhook.user, 12)
 
-    wait_for(lambda: finished(webhook.id, 12), timeout=30)
+    wait_for(lambda: all_ended(webhook.id, 12), timeout=30)
 
     assert sorted(json.loads(r.body)["id"] for r in receiver.requests) == sorted(fired)
-    assert all(row.carried_by is None for row in finished(webhook.id, 12))
+    assert all(row.carried_by is None for row in all_ended(webhook.id, 12))
 
 
 def test_riders_of_a_digest_that_failed_ride_again_on_its_retry(service, make_webhook):
@@ -138,7 +124,7 @@ def test_riders_of_a_digest_that_failed_ride_again_on_its_retry(service, make_we
     webhook, _ = make_webhook(chat.url, format="discord", rate_limit="1/second")
     fire_burst(webhook.user, 20)
 
-    rows = wait_for(lambda: finished(webhook.id, 20), timeout=30)
+    rows = wait_for(lambda: all_ended(webhook.id, 20), timeout=30)
 
     assert {row.status for row in rows} == {DeliveryStatus.SUCCEEDED}
     assert [status for _, status in chat.answered].count(502) == 1
@@ -156,7 +142,7 @@ def test_a_429_holds_the_digests_riders_back_with_it(service, make_webhook):
     webhook, _ = make_webhook(chat.url, format="discord", rate_limit="1/second")
     fire_burst(webhook.user, 20)
 
-    wait_for(lambda: finished(webhook.id, 20), timeout=30)
+    wait_for(lambda: all_ended(webhook.id, 20), timeout=30)
 
     assert each_symbol_once(chat.accepted_text(), 20)
     (refused_at,) = [request.at for request, status in chat.answered if status == 429]
@@ -173,7 +159,7 @@ def test_with_digests_turned_off_every_alert_is_its_own_message(
     webhook, _ = make_webhook(chat.url, format="discord", rate_limit="5/second")
     fire_burst(webhook.user, 10)
 
-    rows = wait_for(lambda: finished(webhook.id, 10), timeout=30)
+    rows = wait_for(lambda: all_ended(webhook.id, 10), timeout=30)
 
     assert len(chat.answered) == 10
     assert all(row.carried_by is None and row.attempts == 1 for row in rows)
